@@ -1,0 +1,1 @@
+"""The pooling-overhead benchmarks: ``python -m benchmarks`` (see benchmarks/README.md)."""

@@ -1,0 +1,254 @@
+"""HTTPTransport's settings are the ones in force: TLS trust, client certificates, HTTP/2, UDS, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+import wireline
+from tests.conftest import Driver
+from tests.servers import ServerState, free_socket, make_app, run_server
+from wireline.transports import HTTPTransport, InsecureTransportWarning, Limits, tls
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def server_files(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    folder = tmp_path_factory.mktemp("server")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_path))
+    for pem in cert.cert_chain_pems[1:]:
+        pem.write_to_path(str(cert_path), append=True)
+    cert.private_key_pem.write_to_path(str(key_path))
+    return str(cert_path), str(key_path)
+
+
+@pytest.fixture(scope="module")
+def https_url(server_files: tuple[str, str]) -> Iterator[str]:
+    with run_server(make_app(ServerState()), ssl_context_files=server_files) as (host, port):
+        yield f"https://{host}:{port}"
+
+
+@pytest.fixture(scope="module")
+def mtls_url(server_files: tuple[str, str], ca_file: str) -> Iterator[str]:
+    with run_server(make_app(ServerState()), ssl_context_files=server_files, ca_for_clients=ca_file) as (host, port):
+        yield f"https://{host}:{port}"
+
+
+@pytest.fixture(scope="module")
+def client_cert(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
+    cert = ca.issue_cert("client@example.test")
+    path = tmp_path_factory.mktemp("client") / "client.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(path))
+    return str(path)
+
+
+class TestTrust:
+    async def test_a_ca_bundle_path_is_trusted(self, driver: Driver, https_url: str, ca_file: str) -> None:
+        """verify=<CA bundle> makes the server's certificate trusted, in every flavour and mode."""
+        with wireline.Stack(transport=HTTPTransport(verify=ca_file)) as stack:
+            client = driver.client(stack)
+            response = await client.get(f"{https_url}/echo")
+            assert response.status_code == 200
+            await client.aclose()
+
+    async def test_the_default_trust_refuses_an_unknown_ca(self, driver: Driver, https_url: str) -> None:
+        """Without the CA, the handshake fails with the flavour's own ConnectError."""
+        http = __import__(driver.flavor)
+        with wireline.Stack() as stack:
+            client = driver.client(stack)
+            with pytest.raises(http.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await client.get(f"{https_url}/echo")
+            await client.aclose()
+
+    async def test_an_ssl_context_is_used_as_is(self, driver: Driver, https_url: str, ca_file: str) -> None:
+        """verify=<ssl.SSLContext> is the context in force."""
+        context = ssl.create_default_context(cafile=ca_file)
+        with wireline.Stack(transport=HTTPTransport(verify=context)) as stack:
+            assert stack.base.ssl_context() is context  # type: ignore[attr-defined]
+            client = driver.client(stack)
+            assert (await client.get(f"{https_url}/echo")).status_code == 200
+            await client.aclose()
+
+    def test_ssl_cert_file_is_honoured_with_trust_env(
+        self, https_url: str, ca_file: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """SSL_CERT_FILE is the default trust when trust_env is on, and ignored when off."""
+        monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+        with wireline.Stack() as stack:
+            assert stack.client().get(f"{https_url}/echo").status_code == 200
+        with (
+            wireline.Stack(transport=HTTPTransport(trust_env=False)) as stack,
+            pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"),
+        ):
+            stack.client().get(f"{https_url}/echo")
+
+    def test_verify_false_works_and_is_warned_about_once(self, https_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """verify=False is allowed, with one warning for the process that says what to do instead."""
+        monkeypatch.setattr(tls, "_warned", set())
+        with (
+            pytest.warns(InsecureTransportWarning, match="Pass your CA bundle"),
+            wireline.Stack(transport=HTTPTransport(verify=False)) as stack,
+        ):
+            assert stack.client().get(f"{https_url}/echo").status_code == 200
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with wireline.Stack(transport=HTTPTransport(verify=False)) as stack:
+                assert stack.client("httpx2").get(f"{https_url}/echo").status_code == 200
+
+    async def test_a_client_certificate_is_presented(
+        self, driver: Driver, mtls_url: str, ca_file: str, client_cert: str
+    ) -> None:
+        """cert= presents a client certificate (mTLS); without it the server refuses."""
+        http = __import__(driver.flavor)
+        with wireline.Stack(transport=HTTPTransport(verify=ca_file, cert=client_cert)) as stack:
+            client = driver.client(stack)
+            assert (await client.get(f"{mtls_url}/echo")).status_code == 200
+            await client.aclose()
+        with wireline.Stack(transport=HTTPTransport(verify=ca_file)) as stack:
+            client = driver.client(stack)
+            with pytest.raises(http.HTTPError):
+                await client.get(f"{mtls_url}/echo")
+            await client.aclose()
+
+    def test_one_context_serves_every_pool(self, https_url: str, ca_file: str) -> None:
+        """The spec builds its SSL context once; every flavour and mode shares it."""
+        spec = HTTPTransport(verify=ca_file)
+        with wireline.Stack(transport=spec) as stack:
+            stack.client().get(f"{https_url}/echo")
+            stack.client("httpx2").get(f"{https_url}/echo")
+            first = spec.ssl_context()
+            assert spec.ssl_context() is first
+
+
+@pytest.fixture(scope="module")
+def h2_url(server_files: tuple[str, str]) -> Iterator[str]:
+    """An HTTPS server that speaks HTTP/2 (hypercorn)."""
+    hypercorn_asyncio = pytest.importorskip("hypercorn.asyncio")
+    from hypercorn.config import Config
+
+    config = Config()
+    config.certfile, config.keyfile = server_files
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.loglevel = "WARNING"
+    stop = asyncio.Event()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(
+        target=loop.run_until_complete,
+        args=(hypercorn_asyncio.serve(make_app(ServerState()), config, shutdown_trigger=stop.wait),),
+        daemon=True,
+    )
+    thread.start()
+    import socket
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    yield f"https://127.0.0.1:{port}"
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(10)
+    loop.close()
+
+
+async def test_http2_is_negotiated_when_asked(driver: Driver, h2_url: str, ca_file: str) -> None:
+    """http2=True speaks HTTP/2 to a server that offers it; the default speaks HTTP/1.1."""
+    with wireline.Stack(transport=HTTPTransport(http2=True, verify=ca_file)) as stack:
+        client = driver.client(stack)
+        assert (await client.get(f"{h2_url}/echo")).http_version == "HTTP/2"
+        await client.aclose()
+    with wireline.Stack(transport=HTTPTransport(verify=ca_file)) as stack:
+        client = driver.client(stack)
+        assert (await client.get(f"{h2_url}/echo")).http_version == "HTTP/1.1"
+        await client.aclose()
+
+
+async def test_a_unix_socket(driver: Driver, tmp_path: Path) -> None:
+    """uds= connects through a Unix domain socket."""
+    path = str(tmp_path / "wireline.sock")
+    with run_server(make_app(ServerState()), uds=path), wireline.Stack(transport=HTTPTransport(uds=path)) as stack:
+        client = driver.client(stack)
+        response = await client.get("http://unix.invalid/echo")
+        assert response.json()["path"] == "/echo"
+        await client.aclose()
+
+
+async def test_limits_are_in_force(server: Any) -> None:
+    """max_connections=1 makes concurrent calls queue for the one connection."""
+    stack = wireline.Stack(transport=HTTPTransport(limits=Limits(max_connections=1)))
+    async with stack:
+        client = stack.async_client("httpx2")
+        responses = await asyncio.gather(*(client.get(f"{server.url}/slow?s=0.05") for _ in range(4)))
+        ports = {seen.client_port for seen in server.state.seen}
+    assert [r.status_code for r in responses] == [200] * 4
+    assert len(ports) == 1
+
+
+def test_local_address_and_connection_retries_reach_the_pool(server: Any) -> None:
+    """local_address and retries are passed to the flavour's pool as given."""
+    spec = HTTPTransport(local_address="127.0.0.1", retries=3)
+    with wireline.Stack(transport=spec) as stack:
+        assert stack.client().get(f"{server.url}/echo").status_code == 200
+        pool: Any = next(iter(stack._pools._sync.values()))._pool
+        assert pool._retries == 3
+        assert pool._local_address == "127.0.0.1"
+
+
+def test_a_missing_h2_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """http2=True without h2 installed says which extra to install."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "h2" else real(name, *a))
+    with (
+        wireline.Stack(transport=HTTPTransport(http2=True)) as stack,
+        pytest.raises(wireline.MissingDependencyError, match=r"pip install 'wireline\[http2\]'"),
+    ):
+        stack.client().get("http://127.0.0.1:9/")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"http1": False, "http2": False}, "http1: expected http1 or http2 (or both) to be true"),
+        ({"cert": "/no/cert.pem"}, "cert: expected existing certificate and key files"),
+        ({"verify": 3}, "verify: expected True, False, a CA bundle path, 'system' or an ssl.SSLContext"),
+        ({"uds": 5}, "uds: expected a string"),
+    ],
+)
+def test_bad_settings_are_refused_when_made(settings: dict[str, Any], message: str) -> None:
+    """Settings are checked when the spec is made, not at the first request."""
+    with pytest.raises(wireline.ConfigError) as caught:
+        HTTPTransport(**settings)
+    assert str(caught.value).startswith(message)

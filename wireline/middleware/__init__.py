@@ -1,0 +1,40 @@
+"""Middleware: the authoring API and the built-in layers.
+
+The built-ins are imported on first use, so ``import wireline`` does not import OpenTelemetry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from wireline.middleware.base import Close, FunctionMiddleware, Middleware, Read, Sleep, as_middleware
+from wireline.streams import StreamEnd, StreamObserver, observe
+
+if TYPE_CHECKING:
+    from wireline.middleware.headers import Headers
+
+__all__ = [
+    "Close",
+    "FunctionMiddleware",
+    "Headers",
+    "Middleware",
+    "Read",
+    "Sleep",
+    "StreamEnd",
+    "StreamObserver",
+    "as_middleware",
+    "observe",
+]
+
+# Built-in middleware: class name -> module. Imported lazily by __getattr__.
+_BUILTINS = {
+    "Headers": "wireline.middleware.headers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _BUILTINS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wireline.middleware' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,35 @@
+"""Helpers for testing code that uses wireline.
+
+- :func:`no_sleep` — middleware waits return at once and are recorded.
+- :func:`llm_server` — a local server that imitates an LLM API (see :mod:`wireline.testing.llm_server`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from wireline import _clock
+from wireline.testing.llm_server import LLMServer, Received, llm_server
+
+__all__ = ["LLMServer", "Received", "llm_server", "no_sleep"]
+
+
+@contextmanager
+def no_sleep() -> Iterator[list[float]]:
+    """Within the block, middleware waits (``yield Sleep(s)``) return at once.
+
+    Yields the list the waits are recorded in, in order, so tests can assert on the computed
+    backoff without spending it::
+
+        with wireline.testing.no_sleep() as waits:
+            client.get(url)
+        assert waits == [0.5, 1.0]
+    """
+    previous = _clock.waits
+    recorded: list[float] = []
+    _clock.waits = recorded
+    try:
+        yield recorded
+    finally:
+        _clock.waits = previous

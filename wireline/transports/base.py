@@ -1,0 +1,60 @@
+"""What a base transport is to a stack: a recipe (a *spec*) that builds real transports on demand.
+
+A stack does not hold transports; it holds a spec and asks it for a transport of the flavour and
+mode it needs, once per pool (see :mod:`wireline.transports._pools`). Third parties add base
+transports by subclassing :class:`TransportSpec` and registering the class in the
+``wireline.transports`` entry-point group.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from wireline.middleware.base import _settings_from_init
+from wireline.redaction import redact_value
+
+if TYPE_CHECKING:
+    from wireline._flavors import Flavor
+
+__all__ = ["TransportSpec"]
+
+
+class TransportSpec(ABC):
+    """Base class of base-transport specs.
+
+    Subclasses implement :meth:`build`; they may override :meth:`unsupported` to refuse a flavour
+    or mode they cannot serve (checked when a stack builds a transport or client, with the reason
+    in the error), and :meth:`explain` for ``wireline explain``.
+
+    Specs are immutable; :meth:`replace` derives a changed copy. The stack keeps one pool per
+    spec object, so a spec that is reused (e.g. one per proxy route) shares its pool.
+    """
+
+    #: The name shown in reprs and used in config (``{"use": "http"}``).
+    name: ClassVar[str] = "transport"
+
+    @abstractmethod
+    def build(self, flavor: Flavor, *, asynchronous: bool) -> Any:
+        """A new transport of ``flavor`` (``BaseTransport``, or ``AsyncBaseTransport`` if ``asynchronous``)."""
+
+    def unsupported(self, flavor: str, *, asynchronous: bool) -> str | None:
+        """Why this spec cannot build for ``flavor`` and mode, or ``None`` when it can."""
+        return None
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some settings changed (through the constructor, so they are validated)."""
+        return type(self)(**{**_settings_from_init(self, with_defaults=True), **changes})
+
+    def settings(self) -> dict[str, Any]:
+        """The settings shown by ``repr``: constructor arguments that differ from their defaults."""
+        return _settings_from_init(self)
+
+    def explain(self, url: str) -> Iterator[str]:
+        """Lines saying what this transport would do for ``url``."""
+        yield f"base transport: {self!r}"
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={redact_value(value, name=name)!r}" for name, value in self.settings().items())
+        return f"{type(self).__name__}({shown})"

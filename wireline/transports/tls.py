@@ -1,0 +1,165 @@
+"""TLS settings shared by every flavour: one ``ssl.SSLContext`` per spec, built once.
+
+Building a context is the expensive part of building an HTTP client (≈14 ms to load a CA bundle,
+against ≈0.06 ms for the rest), so a spec builds its context on first use and every pool it makes
+— httpx or httpx2, sync or async — shares it.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from wireline.errors import ConfigError, MissingDependencyError
+
+__all__ = ["CertTypes", "InsecureTransportWarning", "TLSConfig", "VerifyTypes"]
+
+#: ``True`` (the default trust: certifi's bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR`` with
+#: ``trust_env``), ``False`` (no verification; warned about once), a CA bundle file or directory,
+#: ``"system"`` (the OS trust store through ``truststore``), or a ready ``ssl.SSLContext``.
+VerifyTypes: TypeAlias = bool | str | os.PathLike[str] | ssl.SSLContext
+
+#: A client certificate for mTLS: a PEM file with the key in it, ``(cert, key)`` or ``(cert, key, password)``.
+CertTypes: TypeAlias = str | os.PathLike[str] | tuple[str, str] | tuple[str, str, str]
+
+
+class InsecureTransportWarning(UserWarning):
+    """TLS verification was turned off with ``verify=False``."""
+
+
+# Warnings given already, so each is given once per process.
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class TLSConfig:
+    """What to trust and which client certificate to present. Validated when made.
+
+    Attributes:
+        verify: See :data:`VerifyTypes`.
+        cert: See :data:`CertTypes`.
+        trust_env: Honour ``SSL_CERT_FILE``, ``SSL_CERT_DIR`` and ``SSLKEYLOGFILE``.
+    """
+
+    verify: VerifyTypes = True
+    cert: CertTypes | None = None
+    trust_env: bool = True
+
+    def __post_init__(self) -> None:
+        verify = self.verify
+        if isinstance(verify, os.PathLike):
+            verify = os.fspath(verify)
+            object.__setattr__(self, "verify", verify)
+        if isinstance(verify, str) and verify != "system" and not Path(verify).exists():
+            raise ConfigError(
+                "verify",
+                verify,
+                "a CA bundle file or directory that exists, True, False, 'system' or an ssl.SSLContext",
+            )
+        if not isinstance(verify, (bool, str, ssl.SSLContext)):
+            raise ConfigError("verify", verify, "True, False, a CA bundle path, 'system' or an ssl.SSLContext")
+        cert = self.cert
+        if cert is not None:
+            files = (os.fspath(cert),) if isinstance(cert, (str, os.PathLike)) else cert
+            if not isinstance(files, tuple) or not 1 <= len(files) <= len(("cert", "key", "password")):
+                raise ConfigError("cert", cert, "a PEM file path, (cert, key) or (cert, key, password)")
+            for path in files[:2]:
+                if not isinstance(path, str) or not Path(path).is_file():
+                    raise ConfigError("cert", cert, "existing certificate and key files")
+
+    def _trust(self) -> tuple[str, Any]:
+        """Where trust comes from: ``(kind, detail)``, decided once for both uses below."""
+        verify = self.verify
+        if isinstance(verify, ssl.SSLContext):
+            return "context", verify
+        if verify is False:
+            return "none", None
+        if verify == "system":
+            return "system", None
+        if isinstance(verify, str):
+            return ("capath" if Path(verify).is_dir() else "cafile"), verify
+        for variable, kind in (("SSL_CERT_FILE", "cafile"), ("SSL_CERT_DIR", "capath")):
+            if self.trust_env and os.environ.get(variable):
+                return kind, os.environ[variable]
+        return "certifi", _certifi_where()
+
+    @property
+    def trust_source(self) -> str:
+        """Where trust comes from, in words, for error messages and ``wireline explain``."""
+        kind, detail = self._trust()
+        return {
+            "context": "the ssl.SSLContext passed as verify=",
+            "none": "nothing (verify=False: certificates are not checked)",
+            "system": "the operating system's trust store (truststore)",
+            "cafile": f"the CA bundle {detail}",
+            "capath": f"the CA directory {detail}",
+            "certifi": f"certifi's CA bundle (the default, {detail})",
+        }[kind]
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A new context with these settings (callers cache it)."""
+        kind, detail = self._trust()
+        if kind == "context":
+            context: ssl.SSLContext = detail
+        elif kind == "none":
+            _warn_insecure()
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif kind == "system":
+            context = _truststore_context()
+        elif kind == "capath":
+            context = ssl.create_default_context(capath=detail)
+        else:
+            context = ssl.create_default_context(cafile=detail)
+        if self.cert is not None:
+            cert = self.cert
+            files = (os.fspath(cert),) if isinstance(cert, (str, os.PathLike)) else cert
+            context.load_cert_chain(*files)
+        if self.trust_env and (keylog := os.environ.get("SSLKEYLOGFILE")):
+            context.keylog_filename = keylog
+        return context
+
+    def describe(self) -> dict[str, Any]:
+        """The settings that differ from the defaults, for reprs."""
+        shown: dict[str, Any] = {}
+        if self.verify is not True:
+            shown["verify"] = self.verify
+        if self.cert is not None:
+            shown["cert"] = self.cert
+        if not self.trust_env:
+            shown["trust_env"] = False
+        return shown
+
+
+def _certifi_where() -> str:
+    import certifi  # a dependency of httpx
+
+    return certifi.where()
+
+
+def _truststore_context() -> ssl.SSLContext:
+    try:
+        import truststore
+    except ImportError as exc:
+        raise MissingDependencyError("truststore", "truststore", "verify='system'") from exc
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def _warn_insecure() -> None:
+    with _warned_lock:
+        if "insecure" in _warned:
+            return
+        _warned.add("insecure")
+    warnings.warn(
+        "wireline: TLS verification is off (verify=False): any server can pretend to be the one you call. "
+        "Pass your CA bundle as verify='/path/to/ca.pem' instead.",
+        InsecureTransportWarning,
+        stacklevel=4,
+    )

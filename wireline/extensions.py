@@ -45,8 +45,8 @@ PROVIDER = "wireline.provider"
 #: Per-request retry override: ``False`` (no retries), or a mapping of ``Retry`` settings.
 RETRY = "wireline.retry"
 
-#: The base-transport spec chosen for this request (set by ``ProxyRouter``); the stack keeps one
-#: pool per distinct spec.
+#: A :class:`wireline.transports.Route` for this request (set by ``ProxyRouter``): base-transport
+#: settings to change, such as a proxy. The stack keeps one pool per distinct route.
 ROUTE = "wireline.route"
 
 

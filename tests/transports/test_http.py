@@ -252,3 +252,28 @@ def test_bad_settings_are_refused_when_made(settings: dict[str, Any], message: s
     with pytest.raises(wireline.ConfigError) as caught:
         HTTPTransport(**settings)
     assert str(caught.value).startswith(message)
+
+
+async def test_a_route_gets_a_pool_of_its_own(driver: Driver, make_stack: Any, server: Any) -> None:
+    """A Route in the request's extensions is applied to the stack's base spec, with its own pool."""
+    from wireline.middleware import Middleware
+    from wireline.transports import Route
+
+    direct_again = Route.of("again")  # no settings changed: the same base, but a separate pool
+
+    class Routed(Middleware):
+        def on_request(self, request: Any) -> None:
+            if request.url.path == "/status/201":
+                request.extensions["wireline.route"] = direct_again
+
+    stack = make_stack(Routed())
+    client = driver.client(stack)
+    first = (await client.get(f"{server.url}/echo")).json()["client_port"]
+    assert (await client.get(f"{server.url}/status/201")).status_code == 201
+    assert (await client.get(f"{server.url}/echo")).json()["client_port"] == first
+    routed_port = server.state.seen[1].client_port
+    assert routed_port != first
+    counts = stack._pools.describe()
+    assert counts["async" if driver.is_async else "sync"] == 2
+    assert stack._pools._spec_for(direct_again) is stack._pools._spec_for(Route.of("again"))
+    await client.aclose()

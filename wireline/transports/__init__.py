@@ -8,9 +8,17 @@
 
 from __future__ import annotations
 
-from wireline.transports.base import TransportSpec
+from wireline.transports.base import Route, TransportSpec
 from wireline.transports.http import HTTPTransport, Limits
 from wireline.transports.mock import MockTransport
 from wireline.transports.tls import InsecureTransportWarning, TLSConfig
 
-__all__ = ["HTTPTransport", "InsecureTransportWarning", "Limits", "MockTransport", "TLSConfig", "TransportSpec"]
+__all__ = [
+    "HTTPTransport",
+    "InsecureTransportWarning",
+    "Limits",
+    "MockTransport",
+    "Route",
+    "TLSConfig",
+    "TransportSpec",
+]

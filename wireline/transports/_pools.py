@@ -7,8 +7,9 @@
   loops, and an httpx ``AsyncClient`` reused after ``asyncio.run`` returns fails with "Event loop is
   closed". So each loop gets its own pools. When asyncio shuts a loop down (the end of
   ``asyncio.run``), a guard registered with that loop closes its pools, so nothing leaks.
-- A request may carry another spec in ``request.extensions["wireline.route"]`` (``ProxyRouter``
-  puts one there); each distinct spec object gets pools of its own.
+- A request may carry a :class:`~wireline.transports.Route` in ``request.extensions["wireline.route"]``
+  (``ProxyRouter`` puts one there): settings to change on the stack's base spec, a proxy say. The
+  route's spec is derived once, and each distinct route gets pools of its own.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from wireline.extensions import ROUTE
 if TYPE_CHECKING:
     from wireline._flavors import Flavor
     from wireline.transports._chain import AsyncCall, SyncCall
-    from wireline.transports.base import TransportSpec
+    from wireline.transports.base import Route, TransportSpec
 
 __all__ = ["Pools", "ensure_supported"]
 
-PoolKey = tuple[str, "TransportSpec"]
+# (flavour name, route or None for the base spec itself)
+PoolKey = tuple[str, "Route | None"]
 
 
 class _OtherLoop:
@@ -76,6 +78,7 @@ class Pools:
         self._sync: dict[PoolKey, Any] = {}
         self._by_loop: weakref.WeakKeyDictionary[Any, _LoopPools] = weakref.WeakKeyDictionary()
         self._pending_closes: set[asyncio.Task[None]] = set()
+        self._route_specs: dict[Route, TransportSpec] = {}
 
     def check(self, flavor: str, *, asynchronous: bool) -> None:
         """Raise now if the base spec cannot serve this flavour and mode."""
@@ -85,7 +88,7 @@ class Pools:
 
     def sync_call(self, flavor: Flavor) -> SyncCall:
         """The call at the bottom of a sync chain: the pool for the request's route."""
-        default_key: PoolKey = (flavor.name, self.spec)
+        default_key: PoolKey = (flavor.name, None)
         pools = self._sync
 
         def send(request: Any) -> Any:
@@ -100,7 +103,7 @@ class Pools:
 
     def async_call(self, flavor: Flavor) -> AsyncCall:
         """The call at the bottom of an async chain: this loop's pool for the request's route."""
-        default_key: PoolKey = (flavor.name, self.spec)
+        default_key: PoolKey = (flavor.name, None)
 
         async def send(request: Any) -> Any:
             route = request.extensions.get(ROUTE)
@@ -120,7 +123,7 @@ class Pools:
             self._raise_if_closed()
             pool = self._sync.get(key)
             if pool is None:
-                pool = self._sync[key] = _build(key[1], flavor, asynchronous=False)
+                pool = self._sync[key] = _build(self._spec_for(key[1]), flavor, asynchronous=False)
         return pool
 
     async def _open_async(self, key: PoolKey, flavor: Flavor) -> Any:
@@ -135,10 +138,19 @@ class Pools:
                     start_guard = loop_pools.guard = _close_with_loop(loop_pools)
             pool = loop_pools.pools.get(key)
             if pool is None:
-                pool = loop_pools.pools[key] = _build(key[1], flavor, asynchronous=True)
+                pool = loop_pools.pools[key] = _build(self._spec_for(key[1]), flavor, asynchronous=True)
         if start_guard is not None:
             await start_guard.__anext__()
         return pool
+
+    def _spec_for(self, route: Route | None) -> TransportSpec:
+        """The base spec with ``route``'s settings applied; derived once per route (under the lock)."""
+        if route is None:
+            return self.spec
+        spec = self._route_specs.get(route)
+        if spec is None:
+            spec = self._route_specs[route] = self.spec.replace(**dict(route.settings))
+        return spec
 
     def _raise_if_closed(self) -> None:
         if self.closed:

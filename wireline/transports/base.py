@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from wireline.middleware.base import _settings_from_init
@@ -18,7 +19,31 @@ from wireline.redaction import redact_value
 if TYPE_CHECKING:
     from wireline._flavors import Flavor
 
-__all__ = ["TransportSpec"]
+__all__ = ["Route", "TransportSpec"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Base-transport settings that differ for some requests: a proxy, TLS settings.
+
+    A layer that routes (``ProxyRouter``) puts a ``Route`` in
+    ``request.extensions["wireline.route"]``; the stack applies it to *its own* base spec with
+    :meth:`TransportSpec.replace` and keeps one pool per distinct route. Routes are values: equal
+    routes share a pool, so make them once (not per request) when their settings hold objects
+    compared by identity, such as an ``ssl.SSLContext``.
+
+    Attributes:
+        name: A label for logs, spans and ``wireline explain`` (never holds credentials).
+        settings: ``(name, value)`` pairs passed to the base spec's ``replace()``.
+    """
+
+    name: str
+    settings: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, **settings: Any) -> Route:
+        """``Route.of("corp-proxy", proxy="http://proxy.corp:3128")``."""
+        return cls(name, tuple(sorted(settings.items())))
 
 
 class TransportSpec(ABC):
@@ -28,8 +53,8 @@ class TransportSpec(ABC):
     or mode they cannot serve (checked when a stack builds a transport or client, with the reason
     in the error), and :meth:`explain` for ``wireline explain``.
 
-    Specs are immutable; :meth:`replace` derives a changed copy. The stack keeps one pool per
-    spec object, so a spec that is reused (e.g. one per proxy route) shares its pool.
+    Specs are immutable; :meth:`replace` derives a changed copy (the stack uses it to apply a
+    :class:`Route`). A stack keeps one pool per spec and route.
     """
 
     #: The name shown in reprs and used in config (``{"use": "http"}``).

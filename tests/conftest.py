@@ -5,8 +5,10 @@ httpx2) and the two modes (sync, async), and drives a client of the current comb
 async API, so a test is written once and runs four times. In sync mode the client's blocking calls
 run on the test's event loop thread, which is fine: the servers run in threads of their own.
 
-``make_stack`` builds stacks over the base transport under test (``base_transport`` is
-parametrised over every registered base transport that serves the combination).
+``make_stack`` builds stacks over the base transport under test: ``base_transport`` is
+parametrised over every entry of ``BASE_TRANSPORTS`` that serves the driver's combination (see
+``pytest_generate_tests``), so a test that takes ``driver`` and ``make_stack`` runs against every
+base transport wireline ships.
 """
 
 from __future__ import annotations
@@ -75,9 +77,33 @@ def server(_session_server: RunningServer) -> RunningServer:
 BASE_TRANSPORTS: dict[str, Callable[..., TransportSpec]] = {"http": HTTPTransport}
 
 
-@pytest.fixture(params=sorted(BASE_TRANSPORTS))
-def base_transport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise ``driver`` (flavour x mode) and ``base_transport`` together.
+
+    A base transport that cannot serve a combination (an async-only backend in sync mode, say)
+    is left out of that combination's parameters, not skipped: every generated test runs.
+    """
+    names = metafunc.fixturenames
+    wants_driver, wants_base = "driver" in names, "base_transport" in names
+    if not (wants_driver or wants_base):
+        return
+    bases: list[str | None] = [*sorted(BASE_TRANSPORTS)] if wants_base else [None]
+    drivers: list[Driver | None] = [Driver(f, m) for f in FLAVORS for m in MODES] if wants_driver else [None]
+    combos = []
+    for base in bases:
+        spec = BASE_TRANSPORTS[base]() if base is not None else None
+        for drv in drivers:
+            flavor = drv.flavor if drv is not None else "httpx"
+            asynchronous = drv is not None and drv.is_async
+            if spec is None or spec.unsupported(flavor, asynchronous=asynchronous) is None:
+                combos.append((drv, base))
+    ids = ["-".join(str(part) for part in combo if part is not None) for combo in combos]
+    if wants_driver and wants_base:
+        metafunc.parametrize(("driver", "base_transport"), combos, ids=ids)
+    elif wants_driver:
+        metafunc.parametrize("driver", [drv for drv, _ in combos], ids=ids)
+    else:
+        metafunc.parametrize("base_transport", [base for _, base in combos], ids=ids)
 
 
 @pytest.fixture
@@ -174,12 +200,6 @@ class StreamReader:
             await self.response.aclose()
         else:
             self.response.close()
-
-
-@pytest.fixture(params=[(f, m) for f in FLAVORS for m in MODES], ids=lambda p: f"{p[0]}-{p[1]}")
-def driver(request: pytest.FixtureRequest) -> Driver:
-    flavor, mode = request.param
-    return Driver(flavor, mode)
 
 
 @pytest.fixture(params=FLAVORS)

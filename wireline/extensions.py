@@ -21,6 +21,7 @@ __all__ = [
     "RESEND_COUNT",
     "RETRY",
     "ROUTE",
+    "SDK_TRACES",
     "is_async",
 ]
 
@@ -41,6 +42,11 @@ CALL = "wireline.call"
 #: The name of the provider the request is for (``"openai"``, ``"anthropic"``...), set by the
 #: provider adapters on every request their clients send.
 PROVIDER = "wireline.provider"
+
+#: ``True`` when the SDK that sent this request records GenAI telemetry itself (the Anthropic SDK's
+#: spans, mistralai's tracing hook). Set by provider adapters; ``Tracing`` then records the HTTP
+#: attempt but no GenAI attributes or metrics of its own, so nothing is counted twice.
+SDK_TRACES = "wireline.sdk_traces"
 
 #: Per-request retry override: ``False`` (no retries), or a mapping of ``Retry`` settings.
 RETRY = "wireline.retry"

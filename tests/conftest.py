@@ -23,7 +23,7 @@ import pytest
 
 import wireline
 from tests.servers import RunningServer, ServerState, make_app, run_server
-from wireline.transports import HTTPTransport, TransportSpec
+from wireline.transports import AiohttpTransport, HTTPCore2Transport, HTTPTransport, TransportSpec
 
 FLAVORS = ["httpx", "httpx2"]
 MODES = ["sync", "async"]
@@ -74,7 +74,11 @@ def server(_session_server: RunningServer) -> RunningServer:
 # -- stacks over the base transport under test ----------------------------------------------
 
 #: name -> factory of base-transport specs the suite runs against; more join as they land.
-BASE_TRANSPORTS: dict[str, Callable[..., TransportSpec]] = {"http": HTTPTransport}
+BASE_TRANSPORTS: dict[str, Callable[..., TransportSpec]] = {
+    "http": HTTPTransport,
+    "httpcore2": HTTPCore2Transport,  # httpcore2's pool, under httpx clients too
+    "aiohttp": AiohttpTransport,  # async clients only: its sync combinations are generated away
+}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

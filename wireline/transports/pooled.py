@@ -1,0 +1,202 @@
+"""The settings every pooled base transport shares, validated and applied in one place.
+
+``HTTPTransport`` (the flavour's own pool), ``HTTPCore2Transport`` and ``AiohttpTransport`` take
+the same settings with the same meaning — limits, protocols, TLS trust and client certificates,
+a proxy, a local address, a Unix socket, connection retries, socket options — so a stack can
+switch backends by changing one word. A backend that cannot honour a setting says so when the
+spec is made (``_check_capabilities``), not at the first request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from wireline.errors import ConfigError
+from wireline.redaction import redact_url
+from wireline.transports.base import TransportSpec
+from wireline.transports.tls import CertTypes, TLSConfig, VerifyTypes
+
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["Limits", "PooledTransport"]
+
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Connection pool limits.
+
+    The defaults are those of the OpenAI and Anthropic SDKs' own clients (1000 connections, 100
+    kept alive), not httpx's (100 / 20): an LLM application that fans out more than 20
+    concurrent calls would otherwise close and reopen connections all the time.
+
+    Attributes:
+        max_connections: Connections open at once, per pool; ``None`` for no limit.
+        max_keepalive_connections: Idle connections kept for reuse; ``None`` for no limit.
+        keepalive_expiry: Seconds an idle connection is kept.
+    """
+
+    max_connections: int | None = 1000
+    max_keepalive_connections: int | None = 100
+    keepalive_expiry: float | None = 5.0
+
+    def __post_init__(self) -> None:
+        for key in ("max_connections", "max_keepalive_connections"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ConfigError(key, value, "a whole number >= 1, or None for no limit")
+        expiry = self.keepalive_expiry
+        if expiry is not None and (not isinstance(expiry, (int, float)) or isinstance(expiry, bool) or expiry < 0):
+            raise ConfigError("keepalive_expiry", expiry, "a number of seconds >= 0, or None")
+
+    @classmethod
+    def coerce(cls, value: Limits | Mapping[str, Any] | Any) -> Limits:
+        """A ``Limits`` from itself, a mapping (config), or an ``httpx.Limits`` / ``httpx2.Limits``."""
+        if isinstance(value, Limits):
+            return value
+        if isinstance(value, Mapping):
+            unknown = set(value) - {"max_connections", "max_keepalive_connections", "keepalive_expiry"}
+            if unknown:
+                key = min(unknown)
+                raise ConfigError(
+                    key, value[key], "one of the keys max_connections, max_keepalive_connections, keepalive_expiry"
+                )
+            return cls(**value)
+        if all(hasattr(value, key) for key in ("max_connections", "max_keepalive_connections", "keepalive_expiry")):
+            return cls(value.max_connections, value.max_keepalive_connections, value.keepalive_expiry)
+        raise ConfigError("limits", value, "a wireline.transports.Limits, an httpx Limits or a mapping")
+
+
+class PooledTransport(TransportSpec):
+    """Base class of base transports that keep a connection pool; the settings they all take.
+
+    Subclasses implement :meth:`build` and may narrow what they accept in
+    :meth:`_check_capabilities` (called when the spec is made, so a bad setting fails at once).
+
+    Args:
+        http1: Offer HTTP/1.1.
+        http2: Offer HTTP/2 (needs ``wireline[http2]``; not every backend speaks it).
+        verify: What to trust: ``True`` (certifi), a CA bundle path, ``"system"`` (the OS store,
+            needs ``wireline[truststore]``), an ``ssl.SSLContext``, or ``False`` (warned about once).
+        cert: A client certificate for mTLS: a PEM path, ``(cert, key)`` or ``(cert, key, password)``.
+        trust_env: Honour ``SSL_CERT_FILE``, ``SSL_CERT_DIR`` and ``SSLKEYLOGFILE``.
+            (Proxy variables are ``ProxyRouter``'s business.)
+        limits: Pool limits; see :class:`Limits`.
+        proxy: Send everything through this proxy (``http://user:pass@host:port``,
+            ``socks5://...`` with ``wireline[socks]``). Credentials are never shown.
+        local_address: The local IP address to connect from.
+        uds: Connect through this Unix domain socket.
+        retries: How many times to retry *establishing a connection* (not requests).
+        socket_options: Options set on each new socket: ``(level, option, value)`` tuples.
+    """
+
+    def __init__(
+        self,
+        *,
+        http1: bool = True,
+        http2: bool = False,
+        verify: VerifyTypes = True,
+        cert: CertTypes | None = None,
+        trust_env: bool = True,
+        limits: Limits | Mapping[str, Any] | None = None,
+        proxy: str | None = None,
+        local_address: str | None = None,
+        uds: str | None = None,
+        retries: int = 0,
+        socket_options: Iterable[tuple[Any, ...]] | None = None,
+    ) -> None:
+        for key, value in (("http1", http1), ("http2", http2), ("trust_env", trust_env)):
+            if not isinstance(value, bool):
+                raise ConfigError(key, value, "true or false")
+        if not (http1 or http2):
+            raise ConfigError("http1", http1, "http1 or http2 (or both) to be true")
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise ConfigError("retries", retries, "a whole number of connection retries >= 0")
+        if proxy is not None:
+            _check_proxy(proxy)
+        for key, text in (("local_address", local_address), ("uds", uds)):
+            if text is not None and not isinstance(text, str):
+                raise ConfigError(key, text, "a string")
+        self.http1 = http1
+        self.http2 = http2
+        self.tls = TLSConfig(verify=verify, cert=cert, trust_env=trust_env)
+        self.limits = Limits() if limits is None else Limits.coerce(limits)
+        self.proxy = proxy
+        self.local_address = local_address
+        self.uds = uds
+        self.retries = retries
+        self.socket_options = None if socket_options is None else tuple(socket_options)
+        self._ssl_context: ssl.SSLContext | None = None
+        self._ssl_lock = threading.Lock()
+        self._check_capabilities()
+
+    def _check_capabilities(self) -> None:
+        """Raise :class:`ConfigError` for a setting this backend cannot honour (none by default)."""
+
+    # The TLS settings live in one TLSConfig; these read them back for repr and replace().
+    @property
+    def verify(self) -> VerifyTypes:
+        return self.tls.verify
+
+    @property
+    def cert(self) -> CertTypes | None:
+        return self.tls.cert
+
+    @property
+    def trust_env(self) -> bool:
+        return self.tls.trust_env
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """This spec's TLS context, built on first use and shared by every pool it builds."""
+        context = self._ssl_context
+        if context is None:
+            with self._ssl_lock:
+                context = self._ssl_context
+                if context is None:
+                    context = self._ssl_context = self.tls.ssl_context()
+        return context
+
+    @property
+    def proxy_scheme(self) -> str | None:
+        """The proxy URL's scheme (``"http"``, ``"socks5"``...), or ``None`` without a proxy."""
+        return None if self.proxy is None else urlsplit(self.proxy).scheme
+
+    def pool_description(self) -> str:
+        """What the pool is, in words, for ``wireline explain``."""
+        protocols = " and ".join(p for p, on in (("HTTP/1.1", self.http1), ("HTTP/2", self.http2)) if on)
+        return f"offers {protocols}; pool of up to {self.limits.max_connections} connections"
+
+    def explain(self, url: str) -> Iterator[str]:
+        yield f"base transport: {self!r}"
+        yield f"  {self.pool_description()}"
+        if self.uds:
+            yield f"  connects through the Unix socket {self.uds}"
+        if self.proxy:
+            yield f"  through the proxy {redact_url(self.proxy)}"
+        if urlsplit(url).scheme == "https":
+            yield f"  TLS: trusts {self.tls.trust_source}" + (" ; presents a client certificate" if self.cert else "")
+
+    def settings(self) -> dict[str, Any]:
+        shown = super().settings()
+        shown.pop("limits", None)
+        if self.limits != Limits():
+            shown["limits"] = self.limits
+        return shown
+
+
+def _check_proxy(proxy: object) -> None:
+    if not isinstance(proxy, str):
+        raise ConfigError("proxy", proxy, "a proxy URL string such as 'http://proxy.corp:3128'")
+    try:
+        parts = urlsplit(proxy)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError("proxy", proxy, "a proxy URL such as 'http://proxy.corp:3128'") from None
+    if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
+        raise ConfigError("proxy", proxy, f"a proxy URL with a host and a scheme among {', '.join(PROXY_SCHEMES)}")

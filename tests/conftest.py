@@ -91,11 +91,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     wants_driver, wants_base = "driver" in names, "base_transport" in names
     if not (wants_driver or wants_base):
         return
+    # @pytest.mark.transport_settings(http2=True): only the base transports that accept these settings.
+    marker = metafunc.definition.get_closest_marker("transport_settings")
+    settings = marker.kwargs if marker is not None else {}
     bases: list[str | None] = [*sorted(BASE_TRANSPORTS)] if wants_base else [None]
     drivers: list[Driver | None] = [Driver(f, m) for f in FLAVORS for m in MODES] if wants_driver else [None]
     combos = []
     for base in bases:
-        spec = BASE_TRANSPORTS[base]() if base is not None else None
+        try:
+            spec = BASE_TRANSPORTS[base](**settings) if base is not None else None
+        except wireline.ConfigError:
+            continue  # this backend refuses the settings the test needs
         for drv in drivers:
             flavor = drv.flavor if drv is not None else "httpx"
             asynchronous = drv is not None and drv.is_async
@@ -209,6 +215,12 @@ class StreamReader:
 @pytest.fixture(params=FLAVORS)
 def flavor(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "transport_settings(**settings): run only over the base transports that accept these settings"
+    )
 
 
 def pytest_report_header() -> str:

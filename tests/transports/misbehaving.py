@@ -48,11 +48,9 @@ def raw_server(behaviour: Behaviour, *, receive_buffer: int | None = None) -> It
     threads: list[threading.Thread] = []
 
     def serve(conn: socket.socket) -> None:
-        with conn:
-            try:
-                behaviour(conn, server)
-            except OSError:
-                pass  # the client went away: that is the point of most behaviours
+        # OSError: the client went away, which is the point of most behaviours.
+        with conn, contextlib.suppress(OSError):
+            behaviour(conn, server)
 
     def accept() -> None:
         while not server.stop.is_set():

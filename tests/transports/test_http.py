@@ -1,4 +1,8 @@
-"""HTTPTransport's settings are the ones in force: TLS trust, client certificates, HTTP/2, UDS, limits."""
+"""The pooled transports' settings are the ones in force: TLS trust, client certificates, HTTP/2, UDS, limits.
+
+Every test that takes ``make_stack`` runs over each base transport wireline ships (they share
+these settings, see ``PooledTransport``); the rest are about ``HTTPTransport``'s own pool.
+"""
 
 from __future__ import annotations
 
@@ -11,136 +15,97 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 import wireline
-from tests.conftest import Driver
+from tests.conftest import BASE_TRANSPORTS, Driver
 from tests.servers import ServerState, free_socket, make_app, run_server
 from wireline.transports import HTTPTransport, InsecureTransportWarning, Limits, tls
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def server_files(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    folder = tmp_path_factory.mktemp("server")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert.cert_chain_pems[0].write_to_path(str(cert_path))
-    for pem in cert.cert_chain_pems[1:]:
-        pem.write_to_path(str(cert_path), append=True)
-    cert.private_key_pem.write_to_path(str(key_path))
-    return str(cert_path), str(key_path)
-
-
-@pytest.fixture(scope="module")
-def https_url(server_files: tuple[str, str]) -> Iterator[str]:
-    with run_server(make_app(ServerState()), ssl_context_files=server_files) as (host, port):
-        yield f"https://{host}:{port}"
-
-
-@pytest.fixture(scope="module")
-def mtls_url(server_files: tuple[str, str], ca_file: str) -> Iterator[str]:
-    with run_server(make_app(ServerState()), ssl_context_files=server_files, ca_for_clients=ca_file) as (host, port):
-        yield f"https://{host}:{port}"
-
-
-@pytest.fixture(scope="module")
-def client_cert(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
-    cert = ca.issue_cert("client@example.test")
-    path = tmp_path_factory.mktemp("client") / "client.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(path))
-    return str(path)
-
-
 class TestTrust:
-    async def test_a_ca_bundle_path_is_trusted(self, driver: Driver, https_url: str, ca_file: str) -> None:
+    async def test_a_ca_bundle_path_is_trusted(
+        self, driver: Driver, make_stack: Any, https_url: str, ca_file: str
+    ) -> None:
         """verify=<CA bundle> makes the server's certificate trusted, in every flavour and mode."""
-        with wireline.Stack(transport=HTTPTransport(verify=ca_file)) as stack:
-            client = driver.client(stack)
-            response = await client.get(f"{https_url}/echo")
-            assert response.status_code == 200
-            await client.aclose()
+        client = driver.client(make_stack(verify=ca_file))
+        response = await client.get(f"{https_url}/echo")
+        assert response.status_code == 200
+        await client.aclose()
 
-    async def test_the_default_trust_refuses_an_unknown_ca(self, driver: Driver, https_url: str) -> None:
+    async def test_the_default_trust_refuses_an_unknown_ca(
+        self, driver: Driver, make_stack: Any, https_url: str
+    ) -> None:
         """Without the CA, the handshake fails with the flavour's own ConnectError."""
         http = __import__(driver.flavor)
-        with wireline.Stack() as stack:
-            client = driver.client(stack)
-            with pytest.raises(http.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-                await client.get(f"{https_url}/echo")
-            await client.aclose()
+        client = driver.client(make_stack())
+        with pytest.raises(http.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await client.get(f"{https_url}/echo")
+        await client.aclose()
 
-    async def test_an_ssl_context_is_used_as_is(self, driver: Driver, https_url: str, ca_file: str) -> None:
+    async def test_an_ssl_context_is_used_as_is(
+        self, driver: Driver, make_stack: Any, https_url: str, ca_file: str
+    ) -> None:
         """verify=<ssl.SSLContext> is the context in force."""
         context = ssl.create_default_context(cafile=ca_file)
-        with wireline.Stack(transport=HTTPTransport(verify=context)) as stack:
-            assert stack.base.ssl_context() is context  # type: ignore[attr-defined]
-            client = driver.client(stack)
-            assert (await client.get(f"{https_url}/echo")).status_code == 200
-            await client.aclose()
+        stack = make_stack(verify=context)
+        assert stack.base.ssl_context() is context
+        client = driver.client(stack)
+        assert (await client.get(f"{https_url}/echo")).status_code == 200
+        await client.aclose()
 
-    def test_ssl_cert_file_is_honoured_with_trust_env(
-        self, https_url: str, ca_file: str, monkeypatch: pytest.MonkeyPatch
+    async def test_ssl_cert_file_is_honoured_with_trust_env(
+        self, driver: Driver, make_stack: Any, https_url: str, ca_file: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """SSL_CERT_FILE is the default trust when trust_env is on, and ignored when off."""
         monkeypatch.setenv("SSL_CERT_FILE", ca_file)
-        with wireline.Stack() as stack:
-            assert stack.client().get(f"{https_url}/echo").status_code == 200
-        with (
-            wireline.Stack(transport=HTTPTransport(trust_env=False)) as stack,
-            pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"),
-        ):
-            stack.client().get(f"{https_url}/echo")
+        http = __import__(driver.flavor)
+        client = driver.client(make_stack())
+        assert (await client.get(f"{https_url}/echo")).status_code == 200
+        untrusting = driver.client(make_stack(trust_env=False))
+        with pytest.raises(http.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await untrusting.get(f"{https_url}/echo")
+        await client.aclose()
+        await untrusting.aclose()
 
-    def test_verify_false_works_and_is_warned_about_once(self, https_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def test_verify_false_works_and_is_warned_about_once(
+        self, driver: Driver, make_stack: Any, https_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """verify=False is allowed, with one warning for the process that says what to do instead."""
         monkeypatch.setattr(tls, "_warned", set())
-        with (
-            pytest.warns(InsecureTransportWarning, match="Pass your CA bundle"),
-            wireline.Stack(transport=HTTPTransport(verify=False)) as stack,
-        ):
-            assert stack.client().get(f"{https_url}/echo").status_code == 200
+        client = driver.client(make_stack(verify=False))
+        with pytest.warns(InsecureTransportWarning, match="Pass your CA bundle"):
+            response = await client.get(f"{https_url}/echo")
+        assert response.status_code == 200
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            with wireline.Stack(transport=HTTPTransport(verify=False)) as stack:
-                assert stack.client("httpx2").get(f"{https_url}/echo").status_code == 200
+            again = driver.client(make_stack(verify=False))
+            assert (await again.get(f"{https_url}/echo")).status_code == 200
+        await client.aclose()
+        await again.aclose()
 
     async def test_a_client_certificate_is_presented(
-        self, driver: Driver, mtls_url: str, ca_file: str, client_cert: str
+        self, driver: Driver, make_stack: Any, mtls_url: str, ca_file: str, client_cert: str
     ) -> None:
         """cert= presents a client certificate (mTLS); without it the server refuses."""
         http = __import__(driver.flavor)
-        with wireline.Stack(transport=HTTPTransport(verify=ca_file, cert=client_cert)) as stack:
-            client = driver.client(stack)
-            assert (await client.get(f"{mtls_url}/echo")).status_code == 200
-            await client.aclose()
-        with wireline.Stack(transport=HTTPTransport(verify=ca_file)) as stack:
-            client = driver.client(stack)
-            with pytest.raises(http.HTTPError):
-                await client.get(f"{mtls_url}/echo")
-            await client.aclose()
+        client = driver.client(make_stack(verify=ca_file, cert=client_cert))
+        assert (await client.get(f"{mtls_url}/echo")).status_code == 200
+        await client.aclose()
+        refused = driver.client(make_stack(verify=ca_file))
+        with pytest.raises(http.TransportError):
+            await refused.get(f"{mtls_url}/echo")
+        await refused.aclose()
 
-    def test_one_context_serves_every_pool(self, https_url: str, ca_file: str) -> None:
-        """The spec builds its SSL context once; every flavour and mode shares it."""
-        spec = HTTPTransport(verify=ca_file)
-        with wireline.Stack(transport=spec) as stack:
-            stack.client().get(f"{https_url}/echo")
-            stack.client("httpx2").get(f"{https_url}/echo")
-            first = spec.ssl_context()
-            assert spec.ssl_context() is first
+    async def test_one_context_serves_every_pool(self, make_stack: Any, https_url: str, ca_file: str) -> None:
+        """The spec builds its SSL context once; every flavour's pool shares it."""
+        stack = make_stack(verify=ca_file)
+        for flavor in ("httpx", "httpx2"):
+            client = stack.async_client(flavor)
+            assert (await client.get(f"{https_url}/echo")).status_code == 200
+        first = stack.base.ssl_context()
+        assert stack.base.ssl_context() is first
 
 
 @pytest.fixture(scope="module")
@@ -182,35 +147,33 @@ def h2_url(server_files: tuple[str, str]) -> Iterator[str]:
     loop.close()
 
 
-async def test_http2_is_negotiated_when_asked(driver: Driver, h2_url: str, ca_file: str) -> None:
+@pytest.mark.transport_settings(http2=True)
+async def test_http2_is_negotiated_when_asked(driver: Driver, make_stack: Any, h2_url: str, ca_file: str) -> None:
     """http2=True speaks HTTP/2 to a server that offers it; the default speaks HTTP/1.1."""
-    with wireline.Stack(transport=HTTPTransport(http2=True, verify=ca_file)) as stack:
-        client = driver.client(stack)
-        assert (await client.get(f"{h2_url}/echo")).http_version == "HTTP/2"
-        await client.aclose()
-    with wireline.Stack(transport=HTTPTransport(verify=ca_file)) as stack:
-        client = driver.client(stack)
-        assert (await client.get(f"{h2_url}/echo")).http_version == "HTTP/1.1"
-        await client.aclose()
+    client = driver.client(make_stack(http2=True, verify=ca_file))
+    assert (await client.get(f"{h2_url}/echo")).http_version == "HTTP/2"
+    await client.aclose()
+    client = driver.client(make_stack(verify=ca_file))
+    assert (await client.get(f"{h2_url}/echo")).http_version == "HTTP/1.1"
+    await client.aclose()
 
 
-async def test_a_unix_socket(driver: Driver, tmp_path: Path) -> None:
+async def test_a_unix_socket(driver: Driver, make_stack: Any, tmp_path: Path) -> None:
     """uds= connects through a Unix domain socket."""
     path = str(tmp_path / "wireline.sock")
-    with run_server(make_app(ServerState()), uds=path), wireline.Stack(transport=HTTPTransport(uds=path)) as stack:
-        client = driver.client(stack)
+    with run_server(make_app(ServerState()), uds=path):
+        client = driver.client(make_stack(uds=path))
         response = await client.get("http://unix.invalid/echo")
         assert response.json()["path"] == "/echo"
         await client.aclose()
 
 
-async def test_limits_are_in_force(server: Any) -> None:
+async def test_limits_are_in_force(make_stack: Any, server: Any) -> None:
     """max_connections=1 makes concurrent calls queue for the one connection."""
-    stack = wireline.Stack(transport=HTTPTransport(limits=Limits(max_connections=1)))
-    async with stack:
-        client = stack.async_client("httpx2")
-        responses = await asyncio.gather(*(client.get(f"{server.url}/slow?s=0.05") for _ in range(4)))
-        ports = {seen.client_port for seen in server.state.seen}
+    stack = make_stack(limits=Limits(max_connections=1))
+    client = stack.async_client("httpx2")
+    responses = await asyncio.gather(*(client.get(f"{server.url}/slow?s=0.05") for _ in range(4)))
+    ports = {seen.client_port for seen in server.state.seen}
     assert [r.status_code for r in responses] == [200] * 4
     assert len(ports) == 1
 
@@ -247,10 +210,10 @@ def test_a_missing_h2_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"uds": 5}, "uds: expected a string"),
     ],
 )
-def test_bad_settings_are_refused_when_made(settings: dict[str, Any], message: str) -> None:
-    """Settings are checked when the spec is made, not at the first request."""
+def test_bad_settings_are_refused_when_made(base_transport: str, settings: dict[str, Any], message: str) -> None:
+    """Settings are checked when the spec is made (by every pooled transport), not at the first request."""
     with pytest.raises(wireline.ConfigError) as caught:
-        HTTPTransport(**settings)
+        BASE_TRANSPORTS[base_transport](**settings)
     assert str(caught.value).startswith(message)
 
 

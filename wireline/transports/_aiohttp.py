@@ -188,28 +188,34 @@ _FAILED_STEPS = {
 # -- errors ---------------------------------------------------------------------------------
 
 
-def _error_name(exc: BaseException, exchange: _Exchange) -> TransportErrorName:  # noqa: PLR0911 - one answer per family
-    """The flavour's exception class for an aiohttp error (httpcore's choice for the same failure)."""
-    if isinstance(exc, aiohttp.ClientHttpProxyError):
-        return "ProxyError"  # the proxy answered CONNECT with an error status
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return "ConnectTimeout"
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        return "ReadTimeout"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return "ConnectError"  # refused, DNS, TLS handshake and certificate errors, an unreachable proxy
+# aiohttp's exception classes -> the flavour's, most specific first (httpcore's choice for the same failure).
+_ERROR_NAMES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], TransportErrorName], ...] = (
+    (aiohttp.ClientHttpProxyError, "ProxyError"),  # the proxy answered CONNECT with an error status
+    (aiohttp.ConnectionTimeoutError, "ConnectTimeout"),
+    (aiohttp.ServerTimeoutError, "ReadTimeout"),
+    # Refused, DNS, TLS handshake and certificate errors, an unreachable proxy:
+    (aiohttp.ClientConnectorError, "ConnectError"),
+    # Closed early, a truncated body, a malformed response:
+    ((aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError), "RemoteProtocolError"),
+    ((aiohttp.NonHttpUrlClientError, aiohttp.InvalidURL), "UnsupportedProtocol"),
+    (aiohttp.ClientConnectionError, "ReadError"),
+    (ValueError, "LocalProtocolError"),  # a header or method aiohttp refuses to send
+)
+
+
+def _error_name(exc: BaseException, exchange: _Exchange) -> TransportErrorName:
+    """The flavour's exception class for an aiohttp error."""
     if isinstance(exc, aiohttp.ClientPayloadError) and _lost_to_os_error(exc):
         return "ReadError"  # the connection was reset (or broke) mid-body, as httpcore reports it
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError)):
-        return "RemoteProtocolError"  # closed early, a truncated body, a malformed response
-    if isinstance(exc, (aiohttp.NonHttpUrlClientError, aiohttp.InvalidURL)):
-        return "UnsupportedProtocol"
-    if isinstance(exc, aiohttp.ClientOSError):
-        return "WriteError" if exchange.writing or "write request body" in str(exc) else "ReadError"
-    if isinstance(exc, aiohttp.ClientConnectionError):
-        return "ReadError"
-    if isinstance(exc, ValueError):
-        return "LocalProtocolError"  # a header or method aiohttp refuses to send
+    if (
+        isinstance(exc, aiohttp.ClientOSError)
+        and not isinstance(exc, aiohttp.ClientConnectorError)
+        and (exchange.writing or "write request body" in str(exc))
+    ):
+        return "WriteError"
+    for classes, name in _ERROR_NAMES:
+        if isinstance(exc, classes):
+            return name
     return "TransportError"
 
 

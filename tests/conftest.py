@@ -85,7 +85,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise ``driver`` (flavour x mode) and ``base_transport`` together.
 
     A base transport that cannot serve a combination (an async-only backend in sync mode, say)
-    is left out of that combination's parameters, not skipped: every generated test runs.
+    is left out of that combination's parameters, not skipped: every generated test runs. A test
+    that takes ``base_transport`` without ``driver`` builds its own clients, so it gets every base
+    transport that serves any combination (build async clients there: every backend serves those).
     """
     names = metafunc.fixturenames
     wants_driver, wants_base = "driver" in names, "base_transport" in names
@@ -103,9 +105,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         except wireline.ConfigError:
             continue  # this backend refuses the settings the test needs
         for drv in drivers:
-            flavor = drv.flavor if drv is not None else "httpx"
-            asynchronous = drv is not None and drv.is_async
-            if spec is None or spec.unsupported(flavor, asynchronous=asynchronous) is None:
+            # Without a driver the test builds its own clients: a base that serves any combination is in.
+            wanted = (
+                [(drv.flavor, drv.is_async)] if drv is not None else [(f, m == "async") for f in FLAVORS for m in MODES]
+            )
+            if spec is None or any(spec.unsupported(f, asynchronous=a) is None for f, a in wanted):
                 combos.append((drv, base))
     ids = ["-".join(str(part) for part in combo if part is not None) for combo in combos]
     if wants_driver and wants_base:

@@ -25,6 +25,8 @@ class RawServer:
     port: int
     stop: threading.Event = field(default_factory=threading.Event)
     connections: int = 0
+    open_connections: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
@@ -49,8 +51,12 @@ def raw_server(behaviour: Behaviour, *, receive_buffer: int | None = None) -> It
 
     def serve(conn: socket.socket) -> None:
         # OSError: the client went away, which is the point of most behaviours.
-        with conn, contextlib.suppress(OSError):
-            behaviour(conn, server)
+        try:
+            with conn, contextlib.suppress(OSError):
+                behaviour(conn, server)
+        finally:
+            with server.lock:
+                server.open_connections -= 1
 
     def accept() -> None:
         while not server.stop.is_set():
@@ -60,7 +66,9 @@ def raw_server(behaviour: Behaviour, *, receive_buffer: int | None = None) -> It
                 continue
             except OSError:
                 return
-            server.connections += 1
+            with server.lock:
+                server.connections += 1
+                server.open_connections += 1
             thread = threading.Thread(target=serve, args=(conn,), daemon=True)
             thread.start()
             threads.append(thread)
@@ -168,3 +176,23 @@ def reset_mid_body(conn: socket.socket, server: RawServer) -> None:
 def not_http(conn: socket.socket, server: RawServer) -> None:
     read_head(conn)
     conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+
+
+def keep_alive_answers(conn: socket.socket, server: RawServer) -> None:
+    """Answer every request on the connection (a 256 KiB body) until the client closes it."""
+    body = b"x" * 262_144
+    conn.settimeout(0.05)
+    waited = 0.0
+    data = b""
+    while not server.stop.is_set() and waited < _WAIT_LIMIT:
+        try:
+            chunk = conn.recv(65536)
+        except TimeoutError:
+            waited += 0.05
+            continue
+        if not chunk:
+            return
+        data += chunk
+        while b"\r\n\r\n" in data:
+            _, data = data.split(b"\r\n\r\n", 1)
+            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body) + body)

@@ -21,6 +21,7 @@ in a context variable: aiohttp calls the connector inside the request's own task
 from __future__ import annotations
 
 import asyncio
+import base64
 import builtins
 import contextvars
 import inspect
@@ -97,6 +98,7 @@ class _Exchange:
         "sent",
         "streamed_body",
         "trace",
+        "transport",
         "write_timeout",
         "writing",
     )
@@ -113,6 +115,7 @@ class _Exchange:
         self.writing = False
         self.streamed_body = False
         self.body_error: BaseException | None = None
+        self.transport: asyncio.BaseTransport | None = None  # the connection's, once it has one
         # Trace events already sent for the request phases, so each is sent once, in order.
         self.sent = 0
 
@@ -151,10 +154,12 @@ class _Exchange:
                 await result
 
     async def failed(self, exc: BaseException) -> None:
-        """Send the ``failed`` event of the request phase that was under way, if any."""
+        """Send the ``failed`` event of the request phase that was under way, then the close, as httpcore."""
         name = _FAILED_STEPS.get(self.sent)
         if name is not None:
             await self.emit(name, {"exception": exc})
+            await self.emit("http11.response_closed.started", {})
+            await self.emit("http11.response_closed.complete", {"return_value": None})
 
     async def request_phase(self, upto: int) -> None:
         """Send the request-phase events not sent yet, up to step ``upto`` of ``_REQUEST_STEPS``."""
@@ -273,6 +278,7 @@ class _ObservedConnector(aiohttp.BaseConnector):
             connection = await super().connect(req, traces, timeout)
         finally:
             exchange.disarm("pool")
+        exchange.transport = connection.transport
         # aiohttp writes the request line, the headers and a small body right after this returns.
         await exchange.request_phase(_HEADERS_SENT if exchange.streamed_body else _BODY_SENT)
         return connection
@@ -428,7 +434,7 @@ class _AiohttpTransport:
         if spec.proxy is not None:
             proxy = yarl.URL(spec.proxy)
             if proxy.user is not None:
-                self._proxy_authorization = aiohttp.BasicAuth(proxy.user, proxy.password or "").encode()
+                self._proxy_authorization = _basic_auth(proxy.user, proxy.password or "")
             self._proxy = proxy.with_user(None)
         self._uds = spec.uds
 
@@ -555,10 +561,12 @@ class _AiohttpTransport:
         return _timed_body(chunks, exchange)
 
     def _response(self, response: aiohttp.ClientResponse, exchange: _Exchange) -> Any:
-        connection = response.connection
-        extensions: dict[str, Any] = {"http_version": _http_version(response), "reason_phrase": _reason(response)}
-        if connection is not None:
-            extensions["network_stream"] = _NetworkStream(connection.transport)
+        extensions: dict[str, Any] = {
+            "http_version": _http_version(response),
+            "reason_phrase": _reason(response),
+            # The connection may be back in the pool already (a body read whole on arrival).
+            "network_stream": _NetworkStream(exchange.transport),
+        }
         return self._response_class(
             status_code=response.status,
             headers=response.raw_headers,
@@ -574,6 +582,10 @@ class _AiohttpTransport:
     def __repr__(self) -> str:
         shown = f" through {redact_url(self._spec.proxy)}" if self._spec.proxy else ""
         return f"<wireline aiohttp transport ({self._flavor.name}){shown}>"
+
+
+def _basic_auth(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode("latin-1")).decode("ascii")
 
 
 def _http_version(response: aiohttp.ClientResponse) -> bytes:

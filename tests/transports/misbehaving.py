@@ -196,3 +196,10 @@ def keep_alive_answers(conn: socket.socket, server: RawServer) -> None:
         while b"\r\n\r\n" in data:
             _, data = data.split(b"\r\n\r\n", 1)
             conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body) + body)
+
+
+def answer_before_reading_body(conn: socket.socket, server: RawServer) -> None:
+    """Refuse a request by its headers (413) without reading its body, then close."""
+    read_head(conn)
+    conn.sendall(b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 8\r\nconnection: close\r\n\r\ntoo big!")
+    server.stop.wait(0.2)

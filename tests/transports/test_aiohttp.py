@@ -1,0 +1,129 @@
+"""What is particular to the aiohttp base transport: what it refuses, how it is chosen and shown.
+
+Its behaviour like the default's (timeouts, errors, events, TLS, proxies, streaming) is tested
+with every other base transport's, over the whole suite (``make_stack``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wireline
+from tests.servers import RunningServer, ServerState, make_app, run_server
+from tests.transports import misbehaving
+from wireline.transports import AiohttpTransport, Limits
+
+pytestmark = pytest.mark.anyio
+
+
+class TestRefusals:
+    def test_sync_clients_are_refused_with_the_reason(self) -> None:
+        """aiohttp has no sync client: building one says so, and what to use instead."""
+        stack = wireline.Stack(transport=AiohttpTransport())
+        with pytest.raises(wireline.ConfigError) as caught:
+            stack.client("httpx2")
+        message = str(caught.value)
+        assert message.startswith("transport: expected a base transport that serves sync httpx2 clients")
+        assert "aiohttp has no sync client" in message
+        assert "'http' or 'httpcore2' base transport" in message
+        with pytest.raises(wireline.ConfigError):
+            stack.transport()
+
+    @pytest.mark.parametrize(
+        ("settings", "message"),
+        [
+            ({"http2": True}, "http2: expected false: aiohttp speaks HTTP/1.1 only"),
+            ({"http1": False, "http2": True}, "http2: expected false: aiohttp speaks HTTP/1.1 only"),
+            ({"proxy": "socks5://proxy.corp:1080"}, "proxy: expected an http:// or https:// proxy"),
+            ({"uds": "wireline.sock", "proxy": "http://p:3128"}, "proxy: expected nothing"),
+            ({"uds": "wireline.sock", "local_address": "127.0.0.1"}, "local_address: expected nothing"),
+        ],
+    )
+    def test_what_aiohttp_cannot_do_is_refused_when_made(self, settings: dict[str, Any], message: str) -> None:
+        with pytest.raises(wireline.ConfigError) as caught:
+            AiohttpTransport(**settings)
+        assert str(caught.value).startswith(message)
+
+    def test_the_refusal_names_the_key_in_config(self) -> None:
+        with pytest.raises(wireline.ConfigError, match=r"^transport\.http2: expected false: aiohttp speaks HTTP/1\.1"):
+            wireline.Stack.from_config({"transport": {"use": "aiohttp", "http2": True}})
+
+    async def test_tls_over_a_unix_socket_is_refused_not_sent_in_clear(self, tmp_path: Path) -> None:
+        """aiohttp does no TLS over a Unix socket: an https URL there fails instead of going unencrypted."""
+        path = str(tmp_path / "s.sock")
+        with run_server(make_app(ServerState()), uds=path):
+            async with wireline.Stack(transport=AiohttpTransport(uds=path)) as stack:
+                client = stack.async_client("httpx2")
+                assert (await client.get("http://unix.invalid/echo")).status_code == 200
+                with pytest.raises(__import__("httpx2").UnsupportedProtocol, match="TLS over a Unix socket"):
+                    await client.get("https://unix.invalid/echo")
+
+    def test_a_missing_aiohttp_names_the_extra(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import wireline.transports
+
+        monkeypatch.setitem(sys.modules, "aiohttp", None)
+        monkeypatch.delitem(sys.modules, "wireline.transports._aiohttp", raising=False)
+        monkeypatch.delattr(wireline.transports, "_aiohttp", raising=False)
+
+        async def call() -> None:
+            async with wireline.Stack(transport=AiohttpTransport()) as stack:
+                await stack.async_client().get("http://127.0.0.1:9/")
+
+        with pytest.raises(wireline.MissingDependencyError, match=r"pip install 'wireline\[aiohttp\]'"):
+            asyncio.run(call())
+
+
+class TestChoosing:
+    def test_by_name_in_config_with_the_shared_settings(self) -> None:
+        stack = wireline.Stack.from_config(
+            {"transport": {"use": "aiohttp", "limits": {"max_connections": 64}, "retries": 2}}
+        )
+        assert isinstance(stack.base, AiohttpTransport)
+        assert stack.base.limits == Limits(max_connections=64)
+        assert stack.base.retries == 2
+
+    def test_print_and_explain_show_it(self) -> None:
+        stack = wireline.Stack(transport=AiohttpTransport(proxy="http://alice:s3cret@proxy.corp:3128"))
+        assert str(stack).splitlines()[-1] == (
+            "  base: AiohttpTransport(proxy='http://REDACTED:REDACTED@proxy.corp:3128')"
+        )
+        explained = "\n".join(stack.explain("https://api.openai.com/v1/chat/completions"))
+        assert "aiohttp connection pool, HTTP/1.1; up to 1000 connections" in explained
+        assert "through the proxy http://REDACTED:REDACTED@proxy.corp:3128" in explained
+        assert "s3cret" not in explained + repr(stack)
+
+    def test_replace_keeps_every_setting(self) -> None:
+        """A Route's settings are applied with replace(): the rest of the spec stays as it was."""
+        spec = AiohttpTransport(limits=Limits(max_connections=8), retries=1)
+        routed = spec.replace(proxy="http://proxy.corp:3128")
+        assert isinstance(routed, AiohttpTransport)
+        assert (routed.limits, routed.retries, routed.proxy) == (spec.limits, 1, "http://proxy.corp:3128")
+
+
+class TestPools:
+    def test_each_event_loop_gets_a_session_closed_with_it(self, server: RunningServer) -> None:
+        """One session per loop; asyncio.run's end closes it (an unclosed one would fail this suite)."""
+        stack = wireline.Stack(transport=AiohttpTransport())
+        client = stack.async_client("httpx2")
+
+        async def call() -> int:
+            return (await client.get(f"{server.url}/echo")).json()["client_port"]
+
+        first, second = asyncio.run(call()), asyncio.run(call())
+        assert first != second  # a connection of the second loop's own
+        stack.close()
+
+    async def test_an_early_answer_is_read_and_no_write_timeout_fires_after_it(self, server: RunningServer) -> None:
+        """A server may answer before reading the body (413); the write deadline ends with the exchange."""
+        async with wireline.Stack(transport=AiohttpTransport()) as stack:
+            client = stack.async_client("httpx2", timeout=__import__("httpx2").Timeout(10, write=0.2))
+            with misbehaving.raw_server(misbehaving.answer_before_reading_body, receive_buffer=4096) as raw:
+                response = await client.post(raw.url, content=b"x" * 8_000_000)
+                assert (response.status_code, response.content) == (413, b"too big!")
+                await asyncio.sleep(0.4)  # past the write timeout, with the body still unsent
+            assert (await client.get(f"{server.url}/echo")).status_code == 200

@@ -112,7 +112,7 @@ class TestPools:
         client = stack.async_client("httpx2")
 
         async def call() -> int:
-            return (await client.get(f"{server.url}/echo")).json()["client_port"]
+            return int((await client.get(f"{server.url}/echo")).json()["client_port"])
 
         first, second = asyncio.run(call()), asyncio.run(call())
         assert first != second  # a connection of the second loop's own

@@ -4,9 +4,11 @@ What httpx (httpcore) does and aiohttp does differently, and how each gap is clo
 
 - **Timeouts.** ``connect`` and ``read`` map to aiohttp's ``sock_connect`` and ``sock_read`` (the
   idle time between pieces of data from the peer, which is httpcore's read timeout). aiohttp has
-  no *pool* timeout of its own (its ``connect`` timeout also bounds making the connection) and no
-  *write* timeout; both are one ``asyncio.timeout`` per request, armed only while the request
-  waits for a free connection or while aiohttp writes a request body chunk.
+  no *pool* timeout of its own (its ``connect`` timeout also bounds making the connection): the
+  connector times the wait for a free slot, and only when there is a wait. Nor has it a *write*
+  timeout: each body chunk handed to aiohttp starts a timer that, if aiohttp has not asked for
+  the next chunk in time, aborts the connection, and the failure is reported as a WriteTimeout.
+  Nothing is timed per request when nothing waits, which keeps the common path cheap.
 - **Errors.** aiohttp's exceptions are raised as the flavour's classes (:func:`_error_name`).
 - **Connection events.** A connector subclass reports connecting, TLS and the request phases to
   ``request.extensions["trace"]`` with httpcore's event names (see docs/transports.md for the
@@ -80,23 +82,16 @@ def transport_class(flavor: Flavor) -> type[_AiohttpTransport]:
 
 
 class _Exchange:
-    """What one request needs below the session call: its timeouts, trace callback and phase.
-
-    ``deadline`` is an ``asyncio.timeout`` around the session call, armed (``arm``) only while
-    the request waits for a connection slot (the pool timeout) or a body chunk is being written
-    (the write timeout); ``armed`` says which, so its expiry is raised as the right class.
-    """
+    """What one request needs below the session call: its timeouts, trace callback and phase."""
 
     __slots__ = (
-        "armed",
         "body_error",
         "connect_timeout",
-        "deadline",
-        "expired",
         "pool_timeout",
         "request",
         "sent",
         "streamed_body",
+        "timed_out",
         "trace",
         "transport",
         "write_timeout",
@@ -109,41 +104,19 @@ class _Exchange:
         self.connect_timeout = timeouts.get("connect")
         self.pool_timeout = timeouts.get("pool")
         self.write_timeout = timeouts.get("write")
-        self.deadline: asyncio.Timeout | None = None
-        self.armed: str | None = None
-        self.expired: str | None = None
         self.writing = False
         self.streamed_body = False
         self.body_error: BaseException | None = None
-        self.transport: asyncio.BaseTransport | None = None  # the connection's, once it has one
+        self.transport: asyncio.Transport | None = None  # the connection's, once it has one
+        self.timed_out: TransportErrorName | None = None  # set when wireline's own timer fired
         # Trace events already sent for the request phases, so each is sent once, in order.
         self.sent = 0
 
-    def arm(self, phase: str, seconds: float | None) -> None:
-        deadline = self.deadline
-        if deadline is not None and seconds is not None and self.armed is None and not deadline.expired():
-            self.armed = phase
-            deadline.reschedule(asyncio.get_running_loop().time() + seconds)
-
-    def disarm(self, phase: str) -> None:
-        deadline = self.deadline
-        if deadline is not None and self.armed == phase and not deadline.expired():
-            self.armed = None
-            deadline.reschedule(None)
-
-    async def within_deadline(self, call: Any) -> Any:
-        """Await ``call`` under this request's deadline (``arm`` sets it; unset, it never fires)."""
-        deadline = self.deadline = asyncio.timeout(None)
-        try:
-            async with deadline:
-                return await call
-        except TimeoutError:
-            if deadline.expired():
-                self.expired = self.armed
-            raise
-        finally:
-            # No phase may be timed once the call is over (a body may still be being written).
-            self.deadline = None
+    def write_timer_fired(self) -> None:
+        """The write timeout: abort the connection, so aiohttp's writer and the reader both fail."""
+        self.timed_out = "WriteTimeout"
+        if self.transport is not None:
+            self.transport.abort()
 
     async def emit(self, name: str, info: dict[str, Any]) -> None:
         """Send one event to the ``trace`` callback (httpcore's contract: awaited in async mode)."""
@@ -163,9 +136,6 @@ class _Exchange:
 
     async def request_phase(self, upto: int) -> None:
         """Send the request-phase events not sent yet, up to step ``upto`` of ``_REQUEST_STEPS``."""
-        if self.trace is None:
-            self.sent = upto
-            return
         while self.sent < upto:
             name, with_request = _REQUEST_STEPS[self.sent]
             self.sent += 1
@@ -242,13 +212,13 @@ def _raise_mapped(exc: BaseException, exchange: _Exchange, flavor: Flavor) -> An
     if exchange.body_error is not None:
         # The request's body stream failed: that error is the caller's, as with httpcore.
         raise exchange.body_error from None
-    if exchange.expired is not None and isinstance(exc, TimeoutError):
-        name: TransportErrorName = "PoolTimeout" if exchange.expired == "pool" else "WriteTimeout"
-        raise flavor_error(flavor, name, _DEADLINE_MESSAGES[name], exchange.request) from exc
+    if exchange.timed_out is not None:
+        name = exchange.timed_out
+        raise flavor_error(flavor, name, _TIMEOUT_MESSAGES[name], exchange.request) from exc
     raise flavor_error(flavor, _error_name(exc, exchange), str(exc) or type(exc).__name__, exchange.request) from exc
 
 
-_DEADLINE_MESSAGES = {
+_TIMEOUT_MESSAGES = {
     "PoolTimeout": "timed out waiting for a free connection in the pool (the pool timeout)",
     "WriteTimeout": "timed out writing the request body (the write timeout)",
 }
@@ -271,16 +241,13 @@ class _ObservedConnector(aiohttp.BaseConnector):
         timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's signature
     ) -> Any:
         exchange = _exchange.get()
+        connection = await super().connect(req, traces, timeout)
         if exchange is None:
-            return await super().connect(req, traces, timeout)
-        exchange.arm("pool", exchange.pool_timeout)
-        try:
-            connection = await super().connect(req, traces, timeout)
-        finally:
-            exchange.disarm("pool")
+            return connection
         exchange.transport = connection.transport
-        # aiohttp writes the request line, the headers and a small body right after this returns.
-        await exchange.request_phase(_HEADERS_SENT if exchange.streamed_body else _BODY_SENT)
+        if exchange.trace is not None:
+            # aiohttp writes the request line, the headers and a small body right after this returns.
+            await exchange.request_phase(_HEADERS_SENT if exchange.streamed_body else _BODY_SENT)
         return connection
 
     async def _create_connection(
@@ -292,7 +259,6 @@ class _ObservedConnector(aiohttp.BaseConnector):
         exchange = _exchange.get()
         if exchange is None:
             return await super()._create_connection(req, traces, timeout)
-        exchange.disarm("pool")  # a slot was free: from here on the connect timeout applies
         retries_left = self.wireline_retries
         delays = _backoff()
         while True:
@@ -313,6 +279,21 @@ class _ObservedConnector(aiohttp.BaseConnector):
             if exchange.trace is not None:
                 await self._connected_events(req, exchange, protocol, started)
             return protocol
+
+    async def _wait_for_available_connection(self, key: Any, traces: list[Trace]) -> None:
+        # Called only when every connection is busy: the pool timeout bounds this wait alone.
+        exchange = _exchange.get()
+        seconds = None if exchange is None else exchange.pool_timeout
+        if seconds is None:
+            await super()._wait_for_available_connection(key, traces)
+            return
+        try:
+            async with asyncio.timeout(seconds):
+                await super()._wait_for_available_connection(key, traces)
+        except TimeoutError:
+            # Not a TimeoutError out of here: aiohttp would report it as a connect timeout.
+            exchange.timed_out = "PoolTimeout"  # type: ignore[union-attr] # seconds is not None
+            raise _PoolTimeoutError from None
 
     def _connect_event(self, req: ClientRequest, exchange: _Exchange) -> tuple[str, dict[str, Any]]:
         if isinstance(self, aiohttp.UnixConnector):
@@ -347,6 +328,10 @@ class _ObservedConnector(aiohttp.BaseConnector):
             }
             await exchange.emit(f"{tls}.started", info)
             await exchange.emit(f"{tls}.complete", {"return_value": stream})
+
+
+class _PoolTimeoutError(Exception):
+    """The wait for a free connection took longer than the pool timeout (raised as PoolTimeout)."""
 
 
 class _TCPConnector(_ObservedConnector, aiohttp.TCPConnector):
@@ -519,10 +504,7 @@ class _AiohttpTransport:
                 timeout=self._client_timeout(timeouts),
                 **options,
             )
-            if exchange.pool_timeout is None and (data is None or exchange.write_timeout is None):
-                response = await call
-            else:
-                response = await exchange.within_deadline(call)
+            response = await call
         except Exception as exc:  # noqa: BLE001 - re-raised as the flavour's class
             if exchange.trace is not None:
                 await exchange.failed(exc)
@@ -598,13 +580,27 @@ def _reason(response: aiohttp.ClientResponse) -> bytes:
 
 
 def _aiohttp_url(url: Any) -> yarl.URL:
-    """The request URL for aiohttp, already encoded (no re-quoting) and without credentials."""
-    host = url.raw_host.decode("ascii")
-    if ":" in host:
-        host = f"[{host}]"
-    port = url.port
-    authority = host if port is None else f"{host}:{port}"
-    return yarl.URL(f"{url.raw_scheme.decode('ascii')}://{authority}{url.raw_path.decode('ascii')}", encoded=True)
+    """The request URL for aiohttp, already encoded (no re-quoting) and without credentials.
+
+    LLM clients call a handful of URLs over and over: they are parsed once (a bounded cache).
+    """
+    key = (url.raw_scheme, url.raw_host, url.port, url.raw_path)
+    parsed = _urls.get(key)
+    if parsed is None:
+        host = url.raw_host.decode("ascii")
+        if ":" in host:
+            host = f"[{host}]"
+        port = url.port
+        authority = host if port is None else f"{host}:{port}"
+        text = f"{url.raw_scheme.decode('ascii')}://{authority}{url.raw_path.decode('ascii')}"
+        if len(_urls) >= _URL_CACHE_SIZE:
+            _urls.clear()
+        parsed = _urls[key] = yarl.URL(text, encoded=True)
+    return parsed
+
+
+_URL_CACHE_SIZE = 512
+_urls: dict[tuple[bytes, bytes, int | None, bytes], yarl.URL] = {}
 
 
 async def _slices(body: bytes) -> AsyncIterator[bytes]:
@@ -620,6 +616,7 @@ async def _timed_body(chunks: AsyncIterable[bytes], exchange: _Exchange) -> Asyn
     mark), so the time between handing a chunk over and being asked again is that write.
     """
     write_timeout = exchange.write_timeout
+    loop = asyncio.get_running_loop()
     iterator = aiter(chunks)
     exchange.writing = True
     try:
@@ -631,12 +628,18 @@ async def _timed_body(chunks: AsyncIterable[bytes], exchange: _Exchange) -> Asyn
             except Exception as exc:
                 exchange.body_error = exc
                 raise
-            exchange.arm("write", write_timeout)
-            yield chunk
-            exchange.disarm("write")
+            if write_timeout is None:
+                yield chunk
+                continue
+            timer = loop.call_later(write_timeout, exchange.write_timer_fired)
+            try:
+                yield chunk
+            finally:
+                timer.cancel()
     finally:
         exchange.writing = False
-    await exchange.request_phase(_BODY_SENT)
+    if exchange.trace is not None:
+        await exchange.request_phase(_BODY_SENT)
 
 
 # -- the response body ----------------------------------------------------------------------

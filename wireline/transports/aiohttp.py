@@ -46,7 +46,7 @@ class AiohttpTransport(PooledTransport):
 
     name = "aiohttp"
 
-    def _check_capabilities(self) -> None:
+    def check_settings(self) -> None:
         if self.http2:
             raise ConfigError(
                 "http2", self.http2, f"false: aiohttp speaks HTTP/1.1 only; for HTTP/2 use {_OTHER_BACKENDS}"

@@ -4,11 +4,12 @@
 the same settings with the same meaning — limits, protocols, TLS trust and client certificates,
 a proxy, a local address, a Unix socket, connection retries, socket options — so a stack can
 switch backends by changing one word. A backend that cannot honour a setting says so when the
-spec is made (``_check_capabilities``), not at the first request.
+spec is made (``check_settings``), not at the first request.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ class PooledTransport(TransportSpec):
     """Base class of base transports that keep a connection pool; the settings they all take.
 
     Subclasses implement :meth:`build` and may narrow what they accept in
-    :meth:`_check_capabilities` (called when the spec is made, so a bad setting fails at once).
+    :meth:`check_settings` (called when the spec is made, so a bad setting fails at once).
 
     Args:
         http1: Offer HTTP/1.1.
@@ -134,10 +135,20 @@ class PooledTransport(TransportSpec):
         self.socket_options = None if socket_options is None else tuple(socket_options)
         self._ssl_context: ssl.SSLContext | None = None
         self._ssl_lock = threading.Lock()
-        self._check_capabilities()
+        self.check_settings()
 
-    def _check_capabilities(self) -> None:
-        """Raise :class:`ConfigError` for a setting this backend cannot honour (none by default)."""
+    def check_settings(self) -> None:
+        """Raise :class:`ConfigError` for a setting this backend cannot honour (none by default).
+
+        Called at the end of the constructor, with the settings in place as attributes.
+        """
+
+    def pooled_settings(self) -> dict[str, Any]:
+        """The settings every pooled transport takes, as keyword arguments for another backend.
+
+        ``AiohttpTransport(**HTTPTransport(...).pooled_settings())`` is the same pool over aiohttp.
+        """
+        return {name: getattr(self, name) for name in _POOLED_SETTINGS}
 
     # The TLS settings live in one TLSConfig; these read them back for repr and replace().
     @property
@@ -200,3 +211,7 @@ def _check_proxy(proxy: object) -> None:
         raise ConfigError("proxy", proxy, "a proxy URL such as 'http://proxy.corp:3128'") from None
     if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
         raise ConfigError("proxy", proxy, f"a proxy URL with a host and a scheme among {', '.join(PROXY_SCHEMES)}")
+
+
+# The constructor's parameters: what pooled_settings() hands from one backend to another.
+_POOLED_SETTINGS = tuple(name for name in inspect.signature(PooledTransport.__init__).parameters if name != "self")

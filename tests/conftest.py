@@ -73,11 +73,23 @@ def server(_session_server: RunningServer) -> RunningServer:
 
 # -- stacks over the base transport under test ----------------------------------------------
 
+
+class AiohttpThroughSession(AiohttpTransport):
+    """The aiohttp transport sending through ``ClientSession.request``: its path on aiohttp versions
+    whose internals its fast path does not know (see ``wireline.transports._aiohttp.transport._DIRECT``)."""
+
+    def build(self, flavor: Any, *, asynchronous: bool) -> Any:
+        transport = super().build(flavor, asynchronous=asynchronous)
+        transport._send = transport._send_through_session
+        return transport
+
+
 #: name -> factory of base-transport specs the suite runs against; more join as they land.
 BASE_TRANSPORTS: dict[str, Callable[..., TransportSpec]] = {
     "http": HTTPTransport,
     "httpcore2": HTTPCore2Transport,  # httpcore2's pool, under httpx clients too
     "aiohttp": AiohttpTransport,  # async clients only: its sync combinations are generated away
+    "aiohttp-session": AiohttpThroughSession,
 }
 
 

@@ -67,7 +67,8 @@ class TestRefusals:
         import wireline.transports
 
         monkeypatch.setitem(sys.modules, "aiohttp", None)
-        monkeypatch.delitem(sys.modules, "wireline.transports._aiohttp", raising=False)
+        for name in [name for name in sys.modules if name.startswith("wireline.transports._aiohttp")]:
+            monkeypatch.delitem(sys.modules, name)
         monkeypatch.delattr(wireline.transports, "_aiohttp", raising=False)
 
         async def call() -> None:

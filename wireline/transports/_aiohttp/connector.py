@@ -1,0 +1,200 @@
+"""aiohttp's connectors with what wireline needs around its pool.
+
+The pool timeout (aiohttp bounds the wait for a free connection and making it with one timeout;
+httpx bounds them separately), connection retries (``retries=``) with httpcore's backoff, and the
+connection events of ``request.extensions["trace"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import aiohttp
+
+from wireline.transports._aiohttp.exchange import BODY_SENT, HEADERS_SENT, Exchange, current_exchange
+
+if TYPE_CHECKING:
+    from aiohttp.client_proto import ResponseHandler
+    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.tracing import Trace
+
+__all__ = ["NetworkStream", "ObservedConnector", "PoolTimeoutError", "TCPConnector", "UnixConnector", "socket_factory"]
+
+# httpcore's backoff between connection attempts: 0 s, then 0.5, 1, 2, ...
+_RETRY_BACKOFF_FACTOR = 0.5
+
+
+class ObservedConnector(aiohttp.BaseConnector):
+    """The hooks wireline needs around aiohttp's pool; mixed into its TCP and Unix connectors."""
+
+    wireline_retries = 0
+    wireline_local_address: str | None = None
+    wireline_socket_options: tuple[tuple[Any, ...], ...] | None = None
+
+    async def connect(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's signature
+    ) -> Any:
+        exchange = current_exchange.get()
+        connection = await super().connect(req, traces, timeout)
+        if exchange is None:
+            return connection
+        exchange.transport = connection.transport
+        if exchange.trace is not None:
+            # aiohttp writes the request line, the headers and a small body right after this returns.
+            await exchange.request_phase(HEADERS_SENT if exchange.streamed_body else BODY_SENT)
+        return connection
+
+    async def _create_connection(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's signature
+    ) -> ResponseHandler:
+        exchange = current_exchange.get()
+        if exchange is None:
+            return await super()._create_connection(req, traces, timeout)
+        retries_left = self.wireline_retries
+        delays = _backoff()
+        while True:
+            started, info = self._connect_event(req, exchange)
+            await exchange.emit(f"{started}.started", info)
+            try:
+                protocol = await super()._create_connection(req, traces, timeout)
+            except (TimeoutError, aiohttp.ClientConnectorError) as exc:
+                await exchange.emit(f"{started}.failed", {"exception": exc})
+                if retries_left <= 0 or isinstance(exc, aiohttp.ClientConnectorCertificateError):
+                    raise
+                retries_left -= 1
+                delay = next(delays)
+                await exchange.emit("connection.retry.started", info)
+                await asyncio.sleep(delay)
+                await exchange.emit("connection.retry.complete", {"return_value": None})
+                continue
+            exchange.new_connection = True
+            if exchange.trace is not None:
+                await self._connected_events(req, exchange, protocol, started)
+            return protocol
+
+    async def _wait_for_available_connection(self, key: Any, traces: list[Trace]) -> None:
+        # Called only when every connection is busy: the pool timeout bounds this wait alone.
+        exchange = current_exchange.get()
+        seconds = None if exchange is None else exchange.pool_timeout
+        if seconds is None:
+            await super()._wait_for_available_connection(key, traces)
+            return
+        try:
+            async with asyncio.timeout(seconds):
+                await super()._wait_for_available_connection(key, traces)
+        except TimeoutError:
+            # Not a TimeoutError out of here: aiohttp would report it as a connect timeout.
+            exchange.timed_out = "PoolTimeout"  # type: ignore[union-attr] # seconds is not None
+            raise PoolTimeoutError from None
+
+    def _connect_event(self, req: ClientRequest, exchange: Exchange) -> tuple[str, dict[str, Any]]:
+        if isinstance(self, aiohttp.UnixConnector):
+            return "connection.connect_unix_socket", {
+                "path": self.path,
+                "timeout": exchange.connect_timeout,
+                "socket_options": None,
+            }
+        target = req.proxy if req.proxy is not None else req.url
+        return "connection.connect_tcp", {
+            "host": target.host,
+            "port": target.port,
+            "local_address": self.wireline_local_address,
+            "timeout": exchange.connect_timeout,
+            "socket_options": self.wireline_socket_options,
+        }
+
+    @staticmethod
+    async def _connected_events(req: ClientRequest, exchange: Exchange, protocol: Any, started: str) -> None:
+        stream = NetworkStream(protocol.transport)
+        await exchange.emit(f"{started}.complete", {"return_value": stream})
+        if req.is_ssl():
+            # aiohttp connects and shakes hands in one call: the handshake's time is inside the
+            # connect events above; these say that TLS happened and with what.
+            tls = "proxy.start_tls" if req.proxy is not None else "connection.start_tls"
+            ssl_object = protocol.transport.get_extra_info("ssl_object") if protocol.transport else None
+            context = getattr(ssl_object, "context", None)
+            info = {
+                "ssl_context": context,
+                "server_hostname": req.server_hostname or req.host,
+                "timeout": exchange.connect_timeout,
+            }
+            await exchange.emit(f"{tls}.started", info)
+            await exchange.emit(f"{tls}.complete", {"return_value": stream})
+
+
+class PoolTimeoutError(Exception):
+    """The wait for a free connection took longer than the pool timeout (raised as PoolTimeout)."""
+
+
+class TCPConnector(ObservedConnector, aiohttp.TCPConnector):
+    pass
+
+
+class UnixConnector(ObservedConnector, aiohttp.UnixConnector):
+    pass
+
+
+def _backoff() -> Iterator[float]:
+    yield 0
+    for n in itertools.count():
+        yield _RETRY_BACKOFF_FACTOR * 2**n
+
+
+def socket_factory(options: tuple[tuple[Any, ...], ...]) -> Callable[[Any], socket.socket]:
+    def make_socket(addr_info: Any) -> socket.socket:
+        family, kind, proto, _, _ = addr_info
+        sock = socket.socket(family=family, type=kind, proto=proto)
+        try:
+            for option in options:
+                sock.setsockopt(*option)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    return make_socket
+
+
+# -- the network stream httpcore puts in response.extensions --------------------------------
+
+
+class NetworkStream:
+    """``response.extensions["network_stream"]``: the connection's details (httpcore's names).
+
+    Only ``get_extra_info`` is offered: the connection belongs to aiohttp's pool, so it cannot be
+    read from, written to or upgraded through this object.
+    """
+
+    __slots__ = ("_transport",)
+
+    _NAMES: ClassVar[dict[str, str]] = {
+        "client_addr": "sockname",
+        "server_addr": "peername",
+        "ssl_object": "ssl_object",
+        "socket": "socket",
+    }
+
+    def __init__(self, transport: asyncio.BaseTransport | None) -> None:
+        self._transport = transport
+
+    def get_extra_info(self, info: str) -> Any:
+        transport = self._transport
+        if transport is None:
+            return None
+        if info == "is_readable":
+            return not transport.is_closing()
+        name = self._NAMES.get(info)
+        return None if name is None else transport.get_extra_info(name)
+
+    def __repr__(self) -> str:
+        return f"<wireline aiohttp network stream {self.get_extra_info('server_addr')!r}>"

@@ -1,0 +1,417 @@
+"""The transport: an ``AsyncBaseTransport`` of one flavour over one aiohttp ``ClientSession``."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import yarl
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.client_reqrep import ClientRequest
+
+from wireline.redaction import redact_url
+from wireline.transports._aiohttp.connector import (
+    NetworkStream,
+    ObservedConnector,
+    TCPConnector,
+    UnixConnector,
+    socket_factory,
+)
+from wireline.transports._aiohttp.exchange import BODY_SENT, Exchange, current_exchange, raise_mapped
+from wireline.transports._aiohttp.stream import make_stream
+from wireline.transports._errors import flavor_error
+
+if TYPE_CHECKING:
+    import ssl
+
+    from wireline._flavors import Flavor
+    from wireline.transports.aiohttp import AiohttpTransport as AiohttpSpec
+
+__all__ = ["transport_class"]
+
+# Request bodies up to this size are handed to aiohttp whole: writing them never waits for the
+# socket (aiohttp drains only above 64 KiB buffered), so there is no write to time out. Larger
+# bodies go in slices of this size, each under the write timeout.
+_WHOLE_BODY_LIMIT = 64 * 1024
+
+# aiohttp adds these unless told not to; httpx already decided which to send.
+_SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+
+# httpcore's header limits are far above aiohttp's defaults (8 KiB a line); LLM providers send
+# long headers (rate limits, request ids, cookies) and a response must not fail on them.
+_MAX_LINE_SIZE = 64 * 1024
+_MAX_HEADERS = 1024
+
+_HTTP_VERSIONS = {(1, 1): b"HTTP/1.1", (1, 0): b"HTTP/1.0"}
+_NO_TIMEOUTS: dict[str, float | None] = {}
+
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+
+def _accepted(function: Callable[..., Any], **wanted: Any) -> dict[str, Any]:
+    """The keyword arguments of ``wanted`` that ``function`` takes (aiohttp adds some over versions)."""
+    parameters = inspect.signature(function).parameters
+    return {key: value for key, value in wanted.items() if key in parameters}
+
+
+_HEADER_LIMITS = {"max_line_size": _MAX_LINE_SIZE, "max_field_size": _MAX_LINE_SIZE, "max_headers": _MAX_HEADERS}
+_SESSION_LIMITS = _accepted(aiohttp.ClientSession.__init__, **_HEADER_LIMITS)
+_RESPONSE_PARAMS = _accepted(
+    ResponseHandler.set_response_params,
+    read_until_eof=True,
+    auto_decompress=False,  # the httpx response decodes
+    read_bufsize=2**16,
+    **_HEADER_LIMITS,
+)
+# The direct path (SessionTransport._send_direct) uses aiohttp's request plumbing below its public
+# API; those signatures have been stable since aiohttp 3.9. Should a version change them, the
+# transport sends through ClientSession.request instead: slower, the same behaviour.
+_DIRECT = {"read_timeout", "skip_payload", "read_until_eof", "auto_decompress"} <= set(
+    inspect.signature(ResponseHandler.set_response_params).parameters
+) and {"headers", "skip_auto_headers", "data", "loop", "session", "proxy", "proxy_headers", "server_hostname"} <= set(
+    inspect.signature(ClientRequest.__init__).parameters
+)
+
+
+def transport_class(flavor: Flavor) -> type[SessionTransport]:
+    """``SessionTransport`` as a subclass of ``flavor``'s ``AsyncBaseTransport``."""
+    return flavor.derived("AiohttpTransport", _make_transport)
+
+
+# -- the transport --------------------------------------------------------------------------
+
+
+class SessionTransport:
+    """An ``AsyncBaseTransport`` (of one flavour) over one aiohttp ``ClientSession``."""
+
+    def __init__(self, spec: AiohttpSpec, flavor: Flavor) -> None:
+        self._spec = spec
+        self._flavor = flavor
+        http = flavor.http
+        self._response_class = http.Response
+        self._byte_stream = http.ByteStream
+        self._request_not_read = http.RequestNotRead
+        self._stream_class: Any = flavor.derived("AiohttpResponseStream", make_stream)
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._send = self._send_direct if _DIRECT else self._send_through_session
+        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
+        self._proxy: yarl.URL | None = None
+        self._proxy_authorization: str | None = None
+        if spec.proxy is not None:
+            proxy = yarl.URL(spec.proxy)
+            if proxy.user is not None:
+                self._proxy_authorization = _basic_auth(proxy.user, proxy.password or "")
+            self._proxy = proxy.with_user(None)
+        self._uds = spec.uds
+
+    def _open(self) -> aiohttp.ClientSession:
+        spec = self._spec
+        limits = spec.limits
+        common: dict[str, Any] = {
+            "limit": limits.max_connections or 0,
+            "keepalive_timeout": limits.keepalive_expiry,
+            "force_close": limits.keepalive_expiry == 0,
+        }
+        connector: ObservedConnector
+        if spec.uds is not None:
+            connector = UnixConnector(spec.uds, **common)
+        else:
+            ssl_context: ssl.SSLContext = spec.ssl_context()
+            connector = TCPConnector(
+                ssl=ssl_context,
+                local_addr=None if spec.local_address is None else (spec.local_address, 0),
+                socket_factory=None if not spec.socket_options else socket_factory(spec.socket_options),
+                **common,
+            )
+        connector.wireline_retries = spec.retries
+        connector.wireline_local_address = spec.local_address
+        connector.wireline_socket_options = spec.socket_options
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            proxy=self._proxy,
+            cookie_jar=aiohttp.DummyCookieJar(),  # the httpx client keeps the cookies
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
+            auto_decompress=False,  # the httpx response decodes
+            timeout=aiohttp.ClientTimeout(total=None),
+            trust_env=False,  # proxy variables are ProxyRouter's business; TLS ones are in ssl_context()
+            **_SESSION_LIMITS,
+        )
+        self._loop = asyncio.get_running_loop()
+        return self._session
+
+    def _client_timeout(self, timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:
+        key = (timeouts.get("connect"), timeouts.get("read"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            if len(self._timeouts) > 64:  # noqa: PLR2004 - a few distinct timeouts are normal; bound the odd app
+                self._timeouts.clear()
+            timeout = self._timeouts[key] = aiohttp.ClientTimeout(
+                total=None, connect=None, sock_connect=key[0], sock_read=key[1]
+            )
+        return timeout
+
+    async def handle_async_request(self, request: Any) -> Any:
+        session = self._session or self._open()
+        timeouts = request.extensions.get("timeout") or _NO_TIMEOUTS
+        exchange = Exchange(request, timeouts)
+        url = request.url
+        flavor = self._flavor
+        if self._uds is not None and url.scheme == "https":
+            msg = (
+                f"the aiohttp transport cannot use TLS over a Unix socket ({self._uds}); use the 'http' base transport"
+            )
+            raise flavor_error(flavor, "UnsupportedProtocol", msg, request)
+        headers = request.headers
+        encoding = headers.encoding
+        items = [(key.decode(encoding), value.decode(encoding)) for key, value in headers.raw]
+        data = self._body(request, exchange, items)
+        options: dict[str, Any] = {}
+        if (sni := request.extensions.get("sni_hostname")) is not None:
+            options["server_hostname"] = sni
+        if self._proxy_authorization is not None:
+            if url.scheme == "https":  # on the CONNECT request to the proxy
+                options["proxy_headers"] = {"Proxy-Authorization": self._proxy_authorization}
+            else:  # the request itself goes to the proxy
+                items.append(("Proxy-Authorization", self._proxy_authorization))
+        token = current_exchange.set(exchange)
+        try:
+            response = await self._send(session, request.method, url, items, data, timeouts, options, exchange)
+        except Exception as exc:  # noqa: BLE001 - re-raised as the flavour's class
+            if exchange.trace is not None:
+                await exchange.failed(exc)
+            raise_mapped(exc, exchange, flavor)
+        finally:
+            current_exchange.reset(token)
+        if exchange.trace is not None:
+            await self._headers_received(response, exchange)
+        return self._response(response, exchange)
+
+    async def _send_through_session(  # noqa: PLR0917 - one signature for both ways to send
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: Any,
+        items: list[tuple[str, str]],
+        data: Any,
+        timeouts: dict[str, float | None],
+        options: dict[str, Any],
+        exchange: Exchange,
+    ) -> aiohttp.ClientResponse:
+        """Send through ``ClientSession.request``: aiohttp's public API (the fallback, see ``_DIRECT``)."""
+        return await session.request(
+            method,
+            _aiohttp_url(url),
+            headers=items,
+            data=data,
+            allow_redirects=False,  # the httpx client follows redirects (or not), as configured
+            timeout=self._client_timeout(timeouts),
+            **options,
+        )
+
+    async def _send_direct(  # noqa: PLR0917 - one signature for both ways to send
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: Any,
+        items: list[tuple[str, str]],
+        data: Any,
+        timeouts: dict[str, float | None],
+        options: dict[str, Any],
+        exchange: Exchange,
+    ) -> aiohttp.ClientResponse:
+        """Send with the session's connector, request and response classes, without its ``request()``.
+
+        ``ClientSession.request`` is built for aiohttp's users: redirects, cookies, auth, netrc,
+        proxy variables, middlewares, a total timeout... none of which applies here (the httpx
+        client above does all that), and together they cost about a fifth of aiohttp's time per
+        request. This is what is left of it: connect, send, read the head, and aiohttp's one retry
+        of an idempotent request that found its kept-alive connection closed.
+        """
+        connector = session.connector
+        assert connector is not None  # noqa: S101 - the session is open
+        timeout = self._client_timeout(timeouts)
+        target = _aiohttp_url(url)
+        retry_stale = method in _IDEMPOTENT_METHODS and not exchange.streamed_body
+        while True:
+            request = ClientRequest(
+                method,
+                target,
+                headers=items,
+                skip_auto_headers=_SKIP_AUTO_HEADERS,
+                data=data,
+                loop=self._loop,
+                session=session,
+                proxy=self._proxy,
+                proxy_headers=options.get("proxy_headers"),
+                server_hostname=options.get("server_hostname"),
+            )
+            exchange.new_connection = False
+            try:
+                connection = await connector.connect(request, [], timeout)
+            except TimeoutError as exc:
+                if isinstance(exc, aiohttp.ClientError):
+                    raise
+                raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {target}") from exc
+            protocol = connection.protocol
+            assert protocol is not None  # noqa: S101 - a connection from connect() has one
+            protocol.set_response_params(
+                skip_payload=method == "HEAD", read_timeout=timeouts.get("read"), **_RESPONSE_PARAMS
+            )
+            try:
+                response = await request.send(connection)
+                try:
+                    await response.start(connection)
+                except BaseException:
+                    response.close()
+                    raise
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                connection.close()
+                if retry_stale and not exchange.new_connection:
+                    retry_stale = False  # the server closed a kept-alive connection as we sent: once more
+                    continue
+                raise
+            except aiohttp.ClientError:  # its timeouts are OSErrors too: keep them as they are
+                connection.close()
+                raise
+            except OSError as exc:
+                connection.close()
+                raise aiohttp.ClientOSError(*exc.args) from exc
+            except BaseException:
+                connection.close()
+                raise
+            return response
+
+    @staticmethod
+    async def _headers_received(response: aiohttp.ClientResponse, exchange: Exchange) -> None:
+        await exchange.request_phase(BODY_SENT)
+        value = (_http_version(response), response.status, _reason(response), list(response.raw_headers))
+        await exchange.emit("http11.receive_response_headers.complete", {"return_value": value})
+
+    def _body(self, request: Any, exchange: Exchange, items: list[tuple[str, str]]) -> Any:
+        """What to give aiohttp as ``data``: ``None``, the bytes, or a timed async iterator."""
+        stream = request.stream
+        if isinstance(stream, self._byte_stream):
+            try:
+                body: bytes = request.content
+            except self._request_not_read:  # a request made with stream=ByteStream(...)
+                body = b"".join(stream)
+            if not body:
+                return None
+            if len(body) <= _WHOLE_BODY_LIMIT:
+                return body
+            chunks: AsyncIterable[bytes] = _slices(body)
+        else:
+            chunks = stream
+            if not any(key.lower() == "content-length" for key, _ in items):
+                # aiohttp frames a body of unknown length itself and refuses a ready-made header.
+                items[:] = [(key, value) for key, value in items if key.lower() != "transfer-encoding"]
+        exchange.streamed_body = True
+        return _timed_body(chunks, exchange)
+
+    def _response(self, response: aiohttp.ClientResponse, exchange: Exchange) -> Any:
+        extensions: dict[str, Any] = {
+            "http_version": _http_version(response),
+            "reason_phrase": _reason(response),
+            # The connection may be back in the pool already (a body read whole on arrival).
+            "network_stream": NetworkStream(exchange.transport),
+        }
+        return self._response_class(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=self._stream_class(response, exchange, self._flavor),
+            extensions=extensions,
+        )
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def __repr__(self) -> str:
+        shown = f" through {redact_url(self._spec.proxy)}" if self._spec.proxy else ""
+        return f"<wireline aiohttp transport ({self._flavor.name}){shown}>"
+
+
+def _basic_auth(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode("latin-1")).decode("ascii")
+
+
+def _http_version(response: aiohttp.ClientResponse) -> bytes:
+    version = response.version
+    return b"HTTP/1.1" if version is None else _HTTP_VERSIONS.get((version.major, version.minor), b"HTTP/1.1")
+
+
+def _reason(response: aiohttp.ClientResponse) -> bytes:
+    return (response.reason or "").encode("ascii", "replace")
+
+
+def _aiohttp_url(url: Any) -> yarl.URL:
+    """The request URL for aiohttp, already encoded (no re-quoting) and without credentials.
+
+    LLM clients call a handful of URLs over and over: they are parsed once (a bounded cache).
+    """
+    key = (url.raw_scheme, url.raw_host, url.port, url.raw_path)
+    parsed = _urls.get(key)
+    if parsed is None:
+        host = url.raw_host.decode("ascii")
+        if ":" in host:
+            host = f"[{host}]"
+        port = url.port
+        authority = host if port is None else f"{host}:{port}"
+        text = f"{url.raw_scheme.decode('ascii')}://{authority}{url.raw_path.decode('ascii')}"
+        if len(_urls) >= _URL_CACHE_SIZE:
+            _urls.clear()
+        parsed = _urls[key] = yarl.URL(text, encoded=True)
+    return parsed
+
+
+_URL_CACHE_SIZE = 512
+_urls: dict[tuple[bytes, bytes, int | None, bytes], yarl.URL] = {}
+
+
+async def _slices(body: bytes) -> AsyncIterator[bytes]:
+    view = memoryview(body)
+    for start in range(0, len(body), _WHOLE_BODY_LIMIT):
+        yield bytes(view[start : start + _WHOLE_BODY_LIMIT])
+
+
+async def _timed_body(chunks: AsyncIterable[bytes], exchange: Exchange) -> AsyncIterator[bytes]:
+    """The request body for aiohttp, each chunk's write under the write timeout.
+
+    aiohttp asks for the next chunk once the previous one is written (buffered below its high-water
+    mark), so the time between handing a chunk over and being asked again is that write.
+    """
+    write_timeout = exchange.write_timeout
+    loop = asyncio.get_running_loop()
+    iterator = aiter(chunks)
+    exchange.writing = True
+    try:
+        while True:
+            try:
+                chunk = await anext(iterator)
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                exchange.body_error = exc
+                raise
+            if write_timeout is None:
+                yield chunk
+                continue
+            timer = loop.call_later(write_timeout, exchange.write_timer_fired)
+            try:
+                yield chunk
+            finally:
+                timer.cancel()
+    finally:
+        exchange.writing = False
+    if exchange.trace is not None:
+        await exchange.request_phase(BODY_SENT)
+
+
+def _make_transport(flavor: Flavor) -> type:
+    return type("AiohttpTransport", (SessionTransport, flavor.http.AsyncBaseTransport), {})

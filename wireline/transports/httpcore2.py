@@ -67,6 +67,16 @@ def _core_request(core: Any, request: Any) -> Any:
     )
 
 
+def _flavor_response(flavor: Flavor, stream_class: Any, response: Any) -> Any:
+    """The flavour's response for httpcore2's (as httpx builds its own from httpcore's)."""
+    return flavor.http.Response(
+        status_code=response.status,
+        headers=response.headers,
+        stream=stream_class(response.stream, flavor),
+        extensions=response.extensions,
+    )
+
+
 def _reraise(flavor: Flavor, exc: Exception) -> NoReturn:
     """Raise httpcore2's ``exc`` as the flavour's class of the same name; anything else as it is."""
     name = core_error_name(exc)
@@ -89,12 +99,7 @@ class _Core2SyncTransport:
             response = self._pool.handle_request(_core_request(self._core, request))
         except Exception as exc:  # noqa: BLE001 - re-raised, mapped to the flavour's class
             _reraise(self._flavor, exc)
-        return self._flavor.http.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=self._stream_class(response.stream, self._flavor),
-            extensions=response.extensions,
-        )
+        return _flavor_response(self._flavor, self._stream_class, response)
 
     def close(self) -> None:
         self._pool.close()
@@ -114,12 +119,7 @@ class _Core2AsyncTransport:
             response = await self._pool.handle_async_request(_core_request(self._core, request))
         except Exception as exc:  # noqa: BLE001 - re-raised, mapped to the flavour's class
             _reraise(self._flavor, exc)
-        return self._flavor.http.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=self._stream_class(response.stream, self._flavor),
-            extensions=response.extensions,
-        )
+        return _flavor_response(self._flavor, self._stream_class, response)
 
     async def aclose(self) -> None:
         await self._pool.aclose()

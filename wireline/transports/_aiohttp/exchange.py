@@ -37,6 +37,7 @@ class Exchange:
         "connect_timeout",
         "new_connection",
         "pool_timeout",
+        "read_timeout",
         "request",
         "sent",
         "streamed_body",
@@ -51,6 +52,7 @@ class Exchange:
         self.request = request
         self.trace: Callable[[str, dict[str, Any]], Any] | None = request.extensions.get("trace")
         self.connect_timeout = timeouts.get("connect")
+        self.read_timeout = timeouts.get("read")
         self.pool_timeout = timeouts.get("pool")
         self.write_timeout = timeouts.get("write")
         self.writing = False

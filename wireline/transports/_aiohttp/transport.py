@@ -144,8 +144,8 @@ class SessionTransport:
         self._loop = asyncio.get_running_loop()
         return self._session
 
-    def _client_timeout(self, timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:
-        key = (timeouts.get("connect"), timeouts.get("read"))
+    def _client_timeout(self, exchange: Exchange) -> aiohttp.ClientTimeout:
+        key = (exchange.connect_timeout, exchange.read_timeout)
         timeout = self._timeouts.get(key)
         if timeout is None:
             if len(self._timeouts) > 64:  # noqa: PLR2004 - a few distinct timeouts are normal; bound the odd app
@@ -180,7 +180,7 @@ class SessionTransport:
                 items.append(("Proxy-Authorization", self._proxy_authorization))
         token = current_exchange.set(exchange)
         try:
-            response = await self._send(session, request.method, url, items, data, timeouts, options, exchange)
+            response = await self._send(session, exchange, items, data, options)
         except Exception as exc:  # noqa: BLE001 - re-raised as the flavour's class
             if exchange.trace is not None:
                 await exchange.failed(exc)
@@ -191,38 +191,22 @@ class SessionTransport:
             await self._headers_received(response, exchange)
         return self._response(response, exchange)
 
-    async def _send_through_session(  # noqa: PLR0917 - one signature for both ways to send
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: Any,
-        items: list[tuple[str, str]],
-        data: Any,
-        timeouts: dict[str, float | None],
-        options: dict[str, Any],
-        exchange: Exchange,
+    async def _send_through_session(
+        self, session: aiohttp.ClientSession, exchange: Exchange, items: list[tuple[str, str]], data: Any, options: Any
     ) -> aiohttp.ClientResponse:
         """Send through ``ClientSession.request``: aiohttp's public API (the fallback, see ``_DIRECT``)."""
         return await session.request(
-            method,
-            _aiohttp_url(url),
+            exchange.request.method,
+            _aiohttp_url(exchange.request.url),
             headers=items,
             data=data,
             allow_redirects=False,  # the httpx client follows redirects (or not), as configured
-            timeout=self._client_timeout(timeouts),
+            timeout=self._client_timeout(exchange),
             **options,
         )
 
-    async def _send_direct(  # noqa: PLR0917 - one signature for both ways to send
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: Any,
-        items: list[tuple[str, str]],
-        data: Any,
-        timeouts: dict[str, float | None],
-        options: dict[str, Any],
-        exchange: Exchange,
+    async def _send_direct(
+        self, session: aiohttp.ClientSession, exchange: Exchange, items: list[tuple[str, str]], data: Any, options: Any
     ) -> aiohttp.ClientResponse:
         """Send with the session's connector, request and response classes, without its ``request()``.
 
@@ -232,10 +216,11 @@ class SessionTransport:
         request. This is what is left of it: connect, send, read the head, and aiohttp's one retry
         of an idempotent request that found its kept-alive connection closed.
         """
+        method = exchange.request.method
         connector = session.connector
         assert connector is not None  # noqa: S101 - the session is open
-        timeout = self._client_timeout(timeouts)
-        target = _aiohttp_url(url)
+        timeout = self._client_timeout(exchange)
+        target = _aiohttp_url(exchange.request.url)
         retry_stale = method in _IDEMPOTENT_METHODS and not exchange.streamed_body
         while True:
             request = ClientRequest(
@@ -260,7 +245,7 @@ class SessionTransport:
             protocol = connection.protocol
             assert protocol is not None  # noqa: S101 - a connection from connect() has one
             protocol.set_response_params(
-                skip_payload=method == "HEAD", read_timeout=timeouts.get("read"), **_RESPONSE_PARAMS
+                skip_payload=method == "HEAD", read_timeout=exchange.read_timeout, **_RESPONSE_PARAMS
             )
             try:
                 response = await request.send(connection)

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
+from wireline._cookies import skip_empty_cookie_extraction
 from wireline._flavors import get_flavor
 from wireline.errors import ConfigError
 from wireline.middleware.base import Middleware, as_middleware
@@ -241,7 +242,10 @@ class Stack:
         """
         _check_client_kwargs(client_kwargs)
         transport = self.transport(flavor, extensions=extensions)  # type: ignore[call-overload]
-        return get_flavor(flavor).http.Client(transport=transport, **client_kwargs)
+        resolved = get_flavor(flavor)
+        client = resolved.http.Client(transport=transport, **client_kwargs)
+        skip_empty_cookie_extraction(client, resolved)
+        return client
 
     @overload
     def async_client(
@@ -258,7 +262,10 @@ class Stack:
         """An ``AsyncClient`` of ``flavor`` whose transport is this stack (see :meth:`client`)."""
         _check_client_kwargs(client_kwargs)
         transport = self.async_transport(flavor, extensions=extensions)  # type: ignore[call-overload]
-        return get_flavor(flavor).http.AsyncClient(transport=transport, **client_kwargs)
+        resolved = get_flavor(flavor)
+        client = resolved.http.AsyncClient(transport=transport, **client_kwargs)
+        skip_empty_cookie_extraction(client, resolved)
+        return client
 
     def _chain(self, flavor: str, *, asynchronous: bool) -> Any:
         key = (flavor, asynchronous)

@@ -259,6 +259,13 @@ class TestKeepAlive:
         assert (await client.get(f"{server.url}/echo")).json()["client_port"] != first
         await client.aclose()
 
+    async def test_no_keep_alive(self, driver: Driver, make_stack: Any, server: RunningServer) -> None:
+        """keepalive_expiry=0 keeps no connection: each request makes its own."""
+        client = driver.client(make_stack(limits=Limits(keepalive_expiry=0, max_connections=None)))
+        ports = {(await client.get(f"{server.url}/echo")).json()["client_port"] for _ in range(3)}
+        assert len(ports) == 3
+        await client.aclose()
+
     async def test_closing_the_stack_closes_every_connection(self, driver: Driver, make_stack: Any) -> None:
         """No connection outlives its stack, whatever state its responses were left in."""
         stack = make_stack()

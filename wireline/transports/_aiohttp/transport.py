@@ -112,11 +112,11 @@ class SessionTransport:
     def _open(self) -> aiohttp.ClientSession:
         spec = self._spec
         limits = spec.limits
-        common: dict[str, Any] = {
-            "limit": limits.max_connections or 0,
-            "keepalive_timeout": limits.keepalive_expiry,
-            "force_close": limits.keepalive_expiry == 0,
-        }
+        common: dict[str, Any] = {"limit": limits.max_connections or 0}  # aiohttp's 0: no limit
+        if limits.keepalive_expiry == 0:
+            common["force_close"] = True  # no connection is kept (aiohttp refuses a timeout with it)
+        else:
+            common["keepalive_timeout"] = limits.keepalive_expiry  # None: kept until the server closes
         connector: ObservedConnector
         if spec.uds is not None:
             connector = UnixConnector(spec.uds, **common)

@@ -104,6 +104,28 @@ class TestErrors:
         assert type(caught.value) is getattr(http, expected)
         await client.aclose()
 
+    async def test_a_failing_request_body_raises_its_own_error(
+        self, driver: Driver, make_stack: Any, server: RunningServer
+    ) -> None:
+        """An error from the caller's body stream reaches the caller as it is, not as a transport error."""
+        client = driver.client(make_stack())
+
+        class BodyFailedError(Exception):
+            pass
+
+        def pieces() -> Any:
+            yield b"x" * 100_000
+            raise BodyFailedError
+
+        async def apieces() -> Any:
+            for piece in pieces():
+                yield piece
+
+        with pytest.raises(BodyFailedError):
+            await client.post(f"{server.url}/echo", content=apieces() if driver.is_async else pieces())
+        assert (await client.get(f"{server.url}/echo")).status_code == 200  # the pool is fine
+        await client.aclose()
+
     async def test_a_refused_connection_is_a_connect_error(self, driver: Driver, make_stack: Any) -> None:
         http = __import__(driver.flavor)
         client = driver.client(make_stack())
@@ -282,6 +304,18 @@ class TestKeepAlive:
                 stack.close()
             await wait_until(lambda: server.open_connections == 0)
         await client.aclose()
+
+
+async def test_a_cancelled_request_leaves_nothing_behind(make_stack: Any, server: RunningServer) -> None:
+    """Cancelling a call mid-flight (asyncio.wait_for, a task group) closes its connection cleanly."""
+    stack = make_stack()
+    client = stack.async_client("httpx2")
+    with misbehaving.raw_server(misbehaving.never_answer) as silent:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(client.get(silent.url), 0.2)
+        await wait_until(lambda: silent.open_connections == 0)
+    assert (await client.get(f"{server.url}/echo")).status_code == 200
+    await stack.aclose()
 
 
 async def wait_until(condition: Any, limit: float = 5.0) -> None:

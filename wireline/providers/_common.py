@@ -1,0 +1,122 @@
+"""What every provider adapter does, written once.
+
+An adapter module names its SDK, the HTTP flavour the SDK takes and its ``gen_ai.provider.name``,
+and says where its SDK takes the client, the retry setting and the timeout. The rest is here:
+importing the SDK (or saying which extra to install), building the stack's client tagged with the
+provider, settling which layer retries, and refusing settings that would route around the stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from wireline.errors import ConfigError, MissingDependencyError
+from wireline.extensions import PROVIDER, SDK_TRACES
+from wireline.stack import Stack
+
+__all__ = [
+    "build_stainless",
+    "http_client",
+    "import_sdk",
+    "refuse",
+    "retry_owner",
+    "tags",
+    "with_sdk_retries_settled",
+]
+
+_MISSING: Any = object()
+
+
+def import_sdk(module: str, *, extra: str, adapter: str) -> Any:
+    """The SDK's module, or :class:`~wireline.MissingDependencyError` naming the extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or module.partition(".")[0]
+        raise MissingDependencyError(missing, extra, f"wireline.providers.{adapter}") from exc
+
+
+def tags(provider: str, *, sdk_traces: bool = False) -> dict[str, Any]:
+    """The ``request.extensions`` an adapter's client puts on every request it sends."""
+    extensions: dict[str, Any] = {PROVIDER: provider}
+    if sdk_traces:
+        extensions[SDK_TRACES] = True
+    return extensions
+
+
+def http_client(
+    stack: Stack, flavor: str, *, asynchronous: bool, extensions: Mapping[str, Any], **client_kwargs: Any
+) -> Any:
+    """A client of ``flavor`` built on ``stack``; closing it (SDKs do) leaves the stack's pools open."""
+    build = stack.async_client if asynchronous else stack.client
+    return build(flavor, extensions=extensions, **client_kwargs)  # type: ignore[call-overload]
+
+
+def refuse(sdk_kwargs: Mapping[str, Any], adapter: str, names: Iterable[str], why: str) -> None:
+    """Raise :class:`~wireline.ConfigError` for any of ``names`` given (the adapter sets them itself)."""
+    for name in names:
+        if sdk_kwargs.get(name) is not None:
+            raise ConfigError(f"{adapter}({name}=...)", sdk_kwargs[name], f"no {name}= here: {why}")
+
+
+def retry_owner(stack: Stack) -> Any:
+    """The layer of ``stack`` that retries, or ``None``."""
+    return next((layer for layer in stack.layers if layer.owns_retries), None)
+
+
+def with_sdk_retries_settled(
+    stack: Stack, sdk_kwargs: Mapping[str, Any], *, adapter: str, key: str, off: Any
+) -> dict[str, Any]:
+    """``sdk_kwargs`` with one retry owner: the SDK's retries off (``key=off``) when the stack retries.
+
+    When the stack does not retry, the SDK keeps its own retries (and whatever the user set).
+    When it does, a user setting that makes the SDK retry too is refused: retries would multiply.
+    """
+    owner = retry_owner(stack)
+    kwargs = dict(sdk_kwargs)
+    if owner is None:
+        return kwargs
+    given = kwargs.get(key, _MISSING)
+    if given is _MISSING:
+        kwargs[key] = off
+    elif given != off:
+        raise ConfigError(
+            f"{adapter}({key}=...)",
+            given,
+            f"{off!r} or nothing: the stack retries already ({owner!r}), and an SDK retrying over it "
+            "multiplies attempts; keep one retry owner",
+        )
+    return kwargs
+
+
+def build_stainless(
+    sdk_class: Any,
+    stack: Stack,
+    sdk_kwargs: Mapping[str, Any],
+    *,
+    adapter: str,
+    flavor: str,
+    asynchronous: bool,
+    default_timeout: Any,
+    extensions: Mapping[str, Any],
+) -> Any:
+    """An SDK client of the Stainless family (OpenAI, Azure OpenAI, Anthropic, Groq) on ``stack``.
+
+    They take ``http_client=`` and ``max_retries=``. They use the client's timeout unless it is
+    exactly httpx's 5 s default, so the client is built with the SDK's own default timeout (what the
+    SDK would use with a client of its own); a ``timeout=`` given to the SDK wins over both.
+    ``follow_redirects=True`` as in the SDKs' own clients.
+    """
+    refuse(sdk_kwargs, adapter, ["http_client"], "the adapter builds the HTTP client from the stack")
+    kwargs = with_sdk_retries_settled(stack, sdk_kwargs, adapter=adapter, key="max_retries", off=0)
+    client = http_client(
+        stack,
+        flavor,
+        asynchronous=asynchronous,
+        extensions=extensions,
+        timeout=default_timeout,
+        follow_redirects=True,
+    )
+    return sdk_class(http_client=client, **kwargs)

@@ -16,7 +16,8 @@ server-sent events (when the request asks for a stream):
 
 Failures on demand: ``server.fail(429, times=2, retry_after_ms="1")`` answers the next two
 requests with that status, an error body in the format of the API asked, and the retry headers
-given; ``server.fail_next = N`` is the short form for N ``503`` answers with ``retry-after: 0``::
+given; ``server.fail_next = N`` is the short form for N ``503`` answers with ``retry-after: 0``;
+``server.stall(5.0)`` waits before answering the next request, for timeouts::
 
     with llm_server() as server:
         client = stack.client(base_url=server.url)
@@ -99,6 +100,8 @@ class LLMServer:
     #: Seconds between the events of a stream (so that they arrive as separate chunks).
     chunk_delay: float = 0.005
     failures: deque[Failure] = field(default_factory=deque)
+    delays: deque[float] = field(default_factory=deque)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def fail(
         self,
@@ -114,12 +117,22 @@ class LLMServer:
         with self.lock:
             self.failures.extend([failure] * times)
 
+    def stall(self, seconds: float, *, times: int = 1) -> None:
+        """Wait ``seconds`` before answering each of the next ``times`` requests (to make clients time out)."""
+        with self.lock:
+            self.delays.extend([seconds] * times)
+
     def clear(self) -> None:
-        """Forget what was received, and any failures still planned."""
+        """Forget what was received, and any failures or stalls still planned."""
         with self.lock:
             self.received.clear()
             self.failures.clear()
+            self.delays.clear()
             self.fail_next = 0
+
+    def _next_delay(self) -> float:
+        with self.lock:
+            return self.delays.popleft() if self.delays else 0.0
 
     def _next_failure(self) -> Failure | None:
         with self.lock:
@@ -401,6 +414,9 @@ def _handler(state: LLMServer) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             if isinstance(call, str):
                 self._json(404, {"error": {"message": call, "code": "404"}})
                 return
+            delay = state._next_delay()  # noqa: SLF001 - the server's own state
+            if delay and state.stopping.wait(delay):
+                return  # shutting down: the client has long given up
             failure = state._next_failure()  # noqa: SLF001 - the server's own state
             if failure is not None:
                 self._fail(call.api, failure)
@@ -461,11 +477,15 @@ def llm_server() -> Iterator[LLMServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="wireline-llm-server", daemon=True)
+    # A short poll interval: shutdown() waits for the serving loop to notice (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="wireline-llm-server", daemon=True
+    )
     thread.start()
     try:
         yield state
     finally:
+        state.stopping.set()
         server.shutdown()
         server.server_close()
         thread.join()

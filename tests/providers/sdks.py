@@ -454,3 +454,16 @@ async def close_sdk(client: Any, *, asynchronous: bool) -> None:
         await client.__aexit__(None, None, None)
     else:
         client.__exit__(None, None, None)
+
+
+def given_http_client(client: Any, *, asynchronous: bool) -> Any:
+    """The HTTP client an SDK client was given (each SDK keeps it somewhere of its own)."""
+    if hasattr(client, "_client_wrapper"):  # Cohere
+        return client._client_wrapper.httpx_client.httpx_client
+    if hasattr(client, "sdk_configuration"):  # Mistral
+        config = client.sdk_configuration
+        return config.async_client if asynchronous else config.client
+    if hasattr(client, "_api_client"):  # Gemini (.aio too)
+        api = client._api_client
+        return api._async_httpx_client if asynchronous else api._httpx_client
+    return client._client  # the Stainless SDKs

@@ -57,6 +57,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     client_port: int
+    #: Every header line, in order, repeats included (``headers`` keeps one value per name).
+    header_lines: tuple[tuple[str, str], ...] = ()
 
     @property
     def route(self) -> str:
@@ -72,6 +74,11 @@ class Received:
         """A header's value, whatever the case of its name."""
         wanted = name.lower()
         return next((value for key, value in self.headers.items() if key.lower() == wanted), None)
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value sent for a header (a header sent twice has two)."""
+        wanted = name.lower()
+        return [value for key, value in self.header_lines if key.lower() == wanted]
 
     def json(self) -> Any:
         """The body, parsed as JSON."""
@@ -426,7 +433,8 @@ def _handler(state: LLMServer) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 self._json(200, call.api.answer(call.model, request))
 
         def _record(self, body: bytes) -> None:
-            received = Received(self.command, self.path, dict(self.headers.items()), body, self.client_address[1])
+            lines = tuple(self.headers.items())
+            received = Received(self.command, self.path, dict(lines), body, self.client_address[1], lines)
             with state.lock:
                 state.received.append(received)
 

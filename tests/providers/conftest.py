@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +11,11 @@ import pytest
 import wireline
 from tests.conftest import BASE_TRANSPORTS
 from wireline.testing import LLMServer, llm_server
+
+# LiteLLM fetches its model price list from the internet when imported, unless told to use its own
+# copy, and looks tokenizers up on the Hugging Face Hub: the tests send nothing beyond 127.0.0.1.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture

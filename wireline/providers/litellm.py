@@ -111,7 +111,7 @@ def install(stack: Stack) -> None:
             _replaced = (litellm.client_session, litellm.aclient_session)
         litellm.client_session = stack.client("httpx", follow_redirects=True)
         litellm.aclient_session = stack.async_client("httpx", follow_redirects=True)
-        litellm.in_memory_llm_clients_cache.flush_cache()
+        _flush(litellm.in_memory_llm_clients_cache)
 
 
 def uninstall() -> None:
@@ -123,7 +123,7 @@ def uninstall() -> None:
             return
         litellm.client_session, litellm.aclient_session = _replaced
         _replaced = None
-        litellm.in_memory_llm_clients_cache.flush_cache()
+        _flush(litellm.in_memory_llm_clients_cache)
 
 
 def installed() -> bool:
@@ -194,6 +194,20 @@ def _provider(model: str, custom_llm_provider: str | None) -> str:
         return str(litellm.get_llm_provider(model, custom_llm_provider=custom_llm_provider)[1])
     except Exception as exc:
         raise ConfigError("model", model, "a model LiteLLM can route, such as 'anthropic/claude-sonnet-4-5'") from exc
+
+
+def _flush(cache: Any) -> None:
+    """Empty LiteLLM's cache of clients: the SDK clients in it hold the sessions of before.
+
+    Entry by entry through the cache's own removal, which hands the clients LiteLLM made itself to
+    its closer (a plain ``flush_cache()`` would drop them with their connections open).
+    """
+    remove = getattr(cache, "delete_cache", None)
+    if remove is None:
+        cache.flush_cache()
+        return
+    for key in list(cache.cache_dict):
+        remove(key)
 
 
 def _litellm() -> Any:

@@ -72,7 +72,7 @@ def test_openai_chat_streams_chunks_and_done(client: httpx.Client) -> None:
     assert chunks[-1]["usage"]["completion_tokens"] == len(ANSWER.split())
 
 
-TYPED_STREAMS = {
+TYPED_STREAMS: dict[str, tuple[str, str, str, str, Callable[[Any], str]]] = {
     "anthropic": ("/v1/messages", "message_start", "message_stop", "content_block_delta", lambda d: d["delta"]["text"]),
     "cohere": (
         "/v2/chat",

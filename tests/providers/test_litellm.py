@@ -45,7 +45,7 @@ def _v1(server: LLMServer) -> dict[str, Any]:
 ROUTES = [
     Route("openai/gpt-4o", _v1),
     Route("azure/my-deployment", lambda s: {"api_base": s.url, "api_version": "2024-10-21"}),
-    Route("anthropic/claude-sonnet-4-5", lambda s: {"api_base": s.url}),
+    Route("anthropic/claude-sonnet-5", lambda s: {"api_base": s.url}),
     Route("gemini/gemini-2.5-flash", lambda s: {"api_base": s.url}),
     Route("mistral/mistral-small-latest", _v1),
     Route("groq/llama-3.3-70b-versatile", lambda s: {"api_base": f"{s.url}/openai/v1"}),
@@ -274,7 +274,7 @@ def test_completion_kwargs_per_route(litellm: Any) -> None:
         assert adapter.completion_kwargs(plain, "openai/gpt-4o") == {}
         assert adapter.completion_kwargs(retrying, "azure/my-deployment") == {"max_retries": 0}
         assert adapter.completion_kwargs(plain, "cohere/command-r") == {}
-        handler = adapter.completion_kwargs(plain, "anthropic/claude-sonnet-4-5")["client"]
+        handler = adapter.completion_kwargs(plain, "anthropic/claude-sonnet-5")["client"]
         assert type(handler).__name__ == "HTTPHandler"
         handler = adapter.completion_kwargs(plain, asynchronous=True)["client"]
         assert type(handler).__name__ == "AsyncHTTPHandler"

@@ -22,8 +22,8 @@ Usage::
 
     providers.litellm.install(stack)
     litellm.completion(model="openai/gpt-4o", messages=...)                     # through the stack
-    litellm.completion(model="anthropic/claude-sonnet-4-5", messages=...,
-                       **providers.litellm.completion_kwargs(stack, "anthropic/claude-sonnet-4-5"))
+    litellm.completion(model="anthropic/claude-sonnet-5", messages=...,
+                       **providers.litellm.completion_kwargs(stack, "anthropic/claude-sonnet-5"))
     providers.litellm.uninstall()
 """
 
@@ -153,7 +153,7 @@ def completion_kwargs(
 
     Args:
         stack: The stack to send through.
-        model: The model as given to LiteLLM (``"anthropic/claude-sonnet-4-5"``).
+        model: The model as given to LiteLLM (``"anthropic/claude-sonnet-5"``).
         custom_llm_provider: The provider, when ``model`` does not say it.
         asynchronous: For ``acompletion`` (an ``AsyncHTTPHandler``).
     """
@@ -193,7 +193,7 @@ def _provider(model: str, custom_llm_provider: str | None) -> str:
     try:
         return str(litellm.get_llm_provider(model, custom_llm_provider=custom_llm_provider)[1])
     except Exception as exc:
-        raise ConfigError("model", model, "a model LiteLLM can route, such as 'anthropic/claude-sonnet-4-5'") from exc
+        raise ConfigError("model", model, "a model LiteLLM can route, such as 'anthropic/claude-sonnet-5'") from exc
 
 
 def _flush(cache: Any) -> None:

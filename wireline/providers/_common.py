@@ -92,23 +92,26 @@ def with_sdk_retries_settled(
 
 
 def build_stainless(
-    sdk_class: Any,
     stack: Stack,
     sdk_kwargs: Mapping[str, Any],
     *,
+    sdk: tuple[str, str, str],
+    extra: str,
     adapter: str,
     flavor: str,
     asynchronous: bool,
-    default_timeout: Any,
     extensions: Mapping[str, Any],
 ) -> Any:
     """An SDK client of the Stainless family (OpenAI, Azure OpenAI, Anthropic, Groq) on ``stack``.
 
-    They take ``http_client=`` and ``max_retries=``. They use the client's timeout unless it is
-    exactly httpx's 5 s default, so the client is built with the SDK's own default timeout (what the
-    SDK would use with a client of its own); a ``timeout=`` given to the SDK wins over both.
-    ``follow_redirects=True`` as in the SDKs' own clients.
+    ``sdk`` is ``(module, sync class, async class)``. These SDKs take ``http_client=`` and
+    ``max_retries=``, and use the client's timeout unless it is exactly httpx's 5 s default: the
+    client is built with the SDK's own ``DEFAULT_TIMEOUT`` (what the SDK uses with a client of its
+    own), and a ``timeout=`` given to the SDK wins over both. ``follow_redirects=True`` as in the
+    SDKs' own clients.
     """
+    module, sync_class, async_class = sdk
+    package = import_sdk(module, extra=extra, adapter=adapter)
     refuse(sdk_kwargs, adapter, ["http_client"], "the adapter builds the HTTP client from the stack")
     kwargs = with_sdk_retries_settled(stack, sdk_kwargs, adapter=adapter, key="max_retries", off=0)
     client = http_client(
@@ -116,7 +119,7 @@ def build_stainless(
         flavor,
         asynchronous=asynchronous,
         extensions=extensions,
-        timeout=default_timeout,
+        timeout=package.DEFAULT_TIMEOUT,
         follow_redirects=True,
     )
-    return sdk_class(http_client=client, **kwargs)
+    return getattr(package, async_class if asynchronous else sync_class)(http_client=client, **kwargs)

@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from wireline.providers._common import build_stainless, import_sdk, tags
+from wireline.providers._common import build_stainless, tags
 
 if TYPE_CHECKING:
     import anthropic
@@ -48,20 +48,19 @@ def async_client(stack: Stack, **sdk_kwargs: Any) -> anthropic.AsyncAnthropic:
 
 
 def _build(stack: Stack, sdk_kwargs: dict[str, Any], *, asynchronous: bool) -> Any:
-    sdk = import_sdk("anthropic", extra="anthropic", adapter="anthropic")
     option = sdk_kwargs.get("open_telemetry")
     sdk_traces = traces_enabled(option)
     kwargs = dict(sdk_kwargs)
     if sdk_traces and stack.propagates_trace_context:
         kwargs["open_telemetry"] = without_propagation(option)
     return build_stainless(
-        sdk.AsyncAnthropic if asynchronous else sdk.Anthropic,
         stack,
         kwargs,
+        sdk=("anthropic", "Anthropic", "AsyncAnthropic"),
+        extra="anthropic",
         adapter="anthropic",
         flavor=FLAVOR,
         asynchronous=asynchronous,
-        default_timeout=sdk.DEFAULT_TIMEOUT,
         extensions=tags(PROVIDER, sdk_traces=sdk_traces),
     )
 

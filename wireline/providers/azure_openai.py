@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wireline.providers._common import build_stainless, import_sdk, tags
+from wireline.providers._common import build_stainless, tags
 
 if TYPE_CHECKING:
     import openai
@@ -36,14 +36,13 @@ def async_client(stack: Stack, **sdk_kwargs: Any) -> openai.AsyncAzureOpenAI:
 
 
 def _build(stack: Stack, sdk_kwargs: dict[str, Any], *, asynchronous: bool) -> Any:
-    sdk = import_sdk("openai", extra="azure-openai", adapter="azure_openai")
     return build_stainless(
-        sdk.AsyncAzureOpenAI if asynchronous else sdk.AzureOpenAI,
         stack,
         sdk_kwargs,
+        sdk=("openai", "AzureOpenAI", "AsyncAzureOpenAI"),
+        extra="azure-openai",
         adapter="azure_openai",
         flavor=FLAVOR,
         asynchronous=asynchronous,
-        default_timeout=sdk.DEFAULT_TIMEOUT,
         extensions=tags(PROVIDER),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wireline.providers._common import build_stainless, import_sdk, tags
+from wireline.providers._common import build_stainless, tags
 
 if TYPE_CHECKING:
     import groq
@@ -38,14 +38,13 @@ def async_client(stack: Stack, **sdk_kwargs: Any) -> groq.AsyncGroq:
 
 
 def _build(stack: Stack, sdk_kwargs: dict[str, Any], *, asynchronous: bool) -> Any:
-    sdk = import_sdk("groq", extra="groq", adapter="groq")
     return build_stainless(
-        sdk.AsyncGroq if asynchronous else sdk.Groq,
         stack,
         sdk_kwargs,
+        sdk=("groq", "Groq", "AsyncGroq"),
+        extra="groq",
         adapter="groq",
         flavor=FLAVOR,
         asynchronous=asynchronous,
-        default_timeout=sdk.DEFAULT_TIMEOUT,
         extensions=tags(PROVIDER),
     )

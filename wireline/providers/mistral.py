@@ -53,22 +53,16 @@ def client(stack: Stack, **sdk_kwargs: Any) -> Mistral:
         "the adapter builds both from the stack, so that sync and async calls both go through it",
     )
     kwargs = with_sdk_retries_settled(stack, sdk_kwargs, adapter="mistral", key="retry_config", off=None)
-    extensions = tags(PROVIDER)
-    sync = http_client(
-        stack,
-        FLAVOR,
-        asynchronous=False,
-        extensions=extensions,
-        follow_redirects=True,
-        event_hooks={"request": [_note_sdk_span]},
-    )
-    asynchronous = http_client(
-        stack,
-        FLAVOR,
-        asynchronous=True,
-        extensions=extensions,
-        follow_redirects=True,
-        event_hooks={"request": [_anote_sdk_span]},
+    sync, asynchronous = (
+        http_client(
+            stack,
+            FLAVOR,
+            asynchronous=mode,
+            extensions=tags(PROVIDER),
+            follow_redirects=True,
+            event_hooks={"request": [_anote_sdk_span if mode else _note_sdk_span]},
+        )
+        for mode in (False, True)
     )
     return sdk.Mistral(client=sync, async_client=asynchronous, **kwargs)  # type: ignore[no-any-return]
 

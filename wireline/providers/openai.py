@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wireline.providers._common import build_stainless, import_sdk, tags
+from wireline.providers._common import build_stainless, tags
 
 if TYPE_CHECKING:
     import openai
@@ -38,14 +38,13 @@ def async_client(stack: Stack, **sdk_kwargs: Any) -> openai.AsyncOpenAI:
 
 
 def _build(stack: Stack, sdk_kwargs: dict[str, Any], *, asynchronous: bool) -> Any:
-    sdk = import_sdk("openai", extra="openai", adapter="openai")
     return build_stainless(
-        sdk.AsyncOpenAI if asynchronous else sdk.OpenAI,
         stack,
         sdk_kwargs,
+        sdk=("openai", "OpenAI", "AsyncOpenAI"),
+        extra="openai",
         adapter="openai",
         flavor=FLAVOR,
         asynchronous=asynchronous,
-        default_timeout=sdk.DEFAULT_TIMEOUT,
         extensions=tags(PROVIDER),
     )

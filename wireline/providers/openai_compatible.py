@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wireline.errors import ConfigError
-from wireline.providers._common import build_stainless, import_sdk, tags
+from wireline.providers._common import build_stainless, tags
 
 if TYPE_CHECKING:
     import openai
@@ -65,14 +65,13 @@ def _build(stack: Stack, sdk_kwargs: dict[str, Any], provider_name: str, *, asyn
         raise ConfigError(
             "openai_compatible(provider_name=...)", provider_name, "a gen_ai.provider.name such as 'deepseek'"
         )
-    sdk = import_sdk("openai", extra="openai-compatible", adapter="openai_compatible")
     return build_stainless(
-        sdk.AsyncOpenAI if asynchronous else sdk.OpenAI,
         stack,
         sdk_kwargs,
+        sdk=("openai", "OpenAI", "AsyncOpenAI"),
+        extra="openai-compatible",
         adapter="openai_compatible",
         flavor=FLAVOR,
         asynchronous=asynchronous,
-        default_timeout=sdk.DEFAULT_TIMEOUT,
         extensions=tags(provider_name),
     )

@@ -251,22 +251,29 @@ def test_installing_again_moves_to_the_new_stack(litellm: Any, llm: LLMServer) -
     assert litellm.client_session is None
 
 
-def test_one_retry_owner_on_openai_routes(litellm: Any, llm: LLMServer) -> None:
-    """The OpenAI SDK inside LiteLLM retries by default: completion_kwargs turns it off when the stack retries."""
-    route = ROUTES[0]
+@pytest.mark.parametrize(("asynchronous", "stream"), MODES, ids=["sync", "async", "sync-stream", "async-stream"])
+@pytest.mark.parametrize("route", [ROUTES[0], ROUTES[2]], ids=["openai-sdk-route", "handler-route"])
+def test_one_retry_owner(route: Route, asynchronous: bool, stream: bool, litellm: Any, llm: LLMServer) -> None:
+    """With completion_kwargs, a server that keeps failing sees the stack's 3 attempts; LiteLLM sent once."""
+    outside = Recorder()
+    with wireline.Stack(outside, RetryForTests(attempts=3)) as stack:
+        adapter.install(stack)
+        extra = adapter.completion_kwargs(stack, route.model, asynchronous=asynchronous)
+        llm.fail(429, times=20, retry_after_ms="1")
+        with pytest.raises(litellm.RateLimitError):
+            _call(litellm, route, llm, asynchronous=asynchronous, stream=stream, **extra)
+    assert len(llm.received) == 3
+    assert len(outside.seen) == 1
+
+
+def test_without_completion_kwargs_openai_routes_retry_twice_over(litellm: Any, llm: LLMServer) -> None:
+    """The OpenAI SDK inside LiteLLM retries by default, whatever ``litellm.num_retries`` says: 3 x 3."""
     with wireline.Stack(RetryForTests(attempts=3)) as stack:
         adapter.install(stack)
         llm.fail(429, times=20, retry_after_ms="1")
         with pytest.raises(litellm.RateLimitError):
-            _call(
-                litellm, route, llm, asynchronous=False, stream=False, **adapter.completion_kwargs(stack, route.model)
-            )
-        assert len(llm.received) == 3
-        llm.clear()
-        llm.fail(429, times=20, retry_after_ms="1")
-        with pytest.raises(litellm.RateLimitError):
-            _call(litellm, route, llm, asynchronous=False, stream=False)
-        assert len(llm.received) == 9
+            _call(litellm, ROUTES[0], llm, asynchronous=False, stream=False)
+    assert len(llm.received) == 9
 
 
 def test_completion_kwargs_per_route(litellm: Any) -> None:

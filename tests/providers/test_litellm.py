@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 
 import wireline
-from tests.providers.sdks import MESSAGES, Recorder, RetryForTests
+from tests.providers.sdks import MESSAGES, Recorder, RetryForTests, bases_for
 from wireline.providers import litellm as adapter
 from wireline.testing import ANSWER, LLMServer
 
 DOC = Path(__file__).parent.parent.parent / "docs" / "litellm-routes.md"
+StackFactory = Callable[..., wireline.Stack]
 
 
 @dataclass(frozen=True)
@@ -251,19 +252,30 @@ def test_installing_again_moves_to_the_new_stack(litellm: Any, llm: LLMServer) -
     assert litellm.client_session is None
 
 
-@pytest.mark.parametrize(("asynchronous", "stream"), MODES, ids=["sync", "async", "sync-stream", "async-stream"])
+MODE_CASES = [
+    pytest.param(
+        asynchronous, stream, base, id=f"{'async' if asynchronous else 'sync'}{'-stream' if stream else ''}-{base}"
+    )
+    for asynchronous, stream in MODES
+    for base in bases_for("httpx", asynchronous=asynchronous)
+]
+
+
+@pytest.mark.parametrize(("asynchronous", "stream", "base"), MODE_CASES)
 @pytest.mark.parametrize("route", [ROUTES[0], ROUTES[2]], ids=["openai-sdk-route", "handler-route"])
-def test_one_retry_owner(route: Route, asynchronous: bool, stream: bool, litellm: Any, llm: LLMServer) -> None:
+def test_one_retry_owner(
+    route: Route, asynchronous: bool, stream: bool, base: str, litellm: Any, llm: LLMServer, sdk_stack: StackFactory
+) -> None:
     """With completion_kwargs, a server that keeps failing sees the stack's 3 attempts; LiteLLM sent once."""
     outside = Recorder()
-    with wireline.Stack(outside, RetryForTests(attempts=3)) as stack:
-        adapter.install(stack)
-        extra = adapter.completion_kwargs(stack, route.model, asynchronous=asynchronous)
-        llm.fail(429, times=20, retry_after_ms="1")
-        with pytest.raises(litellm.RateLimitError):
-            _call(litellm, route, llm, asynchronous=asynchronous, stream=stream, **extra)
-    assert len(llm.received) == 3
-    assert len(outside.seen) == 1
+    stack = sdk_stack(base, outside, RetryForTests(attempts=3))
+    adapter.install(stack)
+    extra = adapter.completion_kwargs(stack, route.model, asynchronous=asynchronous)
+    llm.fail(429, times=20, retry_after_ms="1")
+    with pytest.raises(litellm.RateLimitError):
+        _call(litellm, route, llm, asynchronous=asynchronous, stream=stream, **extra)
+    assert len(llm.received) == 3  # the stack's attempts only
+    assert [seen.flavor for seen in outside.seen] == ["httpx"]
 
 
 def test_without_completion_kwargs_openai_routes_retry_twice_over(litellm: Any, llm: LLMServer) -> None:

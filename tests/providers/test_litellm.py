@@ -252,28 +252,34 @@ def test_installing_again_moves_to_the_new_stack(litellm: Any, llm: LLMServer) -
     assert litellm.client_session is None
 
 
+@dataclass(frozen=True)
+class Mode:
+    asynchronous: bool
+    stream: bool
+    base: str
+
+    def __str__(self) -> str:
+        return f"{'async' if self.asynchronous else 'sync'}{'-stream' if self.stream else ''}-{self.base}"
+
+
 MODE_CASES = [
-    pytest.param(
-        asynchronous, stream, base, id=f"{'async' if asynchronous else 'sync'}{'-stream' if stream else ''}-{base}"
-    )
+    Mode(asynchronous, stream, base)
     for asynchronous, stream in MODES
     for base in bases_for("httpx", asynchronous=asynchronous)
 ]
 
 
-@pytest.mark.parametrize(("asynchronous", "stream", "base"), MODE_CASES)
+@pytest.mark.parametrize("mode", MODE_CASES, ids=str)
 @pytest.mark.parametrize("route", [ROUTES[0], ROUTES[2]], ids=["openai-sdk-route", "handler-route"])
-def test_one_retry_owner(
-    route: Route, asynchronous: bool, stream: bool, base: str, litellm: Any, llm: LLMServer, sdk_stack: StackFactory
-) -> None:
+def test_one_retry_owner(route: Route, mode: Mode, litellm: Any, llm: LLMServer, sdk_stack: StackFactory) -> None:
     """With completion_kwargs, a server that keeps failing sees the stack's 3 attempts; LiteLLM sent once."""
     outside = Recorder()
-    stack = sdk_stack(base, outside, RetryForTests(attempts=3))
+    stack = sdk_stack(mode.base, outside, RetryForTests(attempts=3))
     adapter.install(stack)
-    extra = adapter.completion_kwargs(stack, route.model, asynchronous=asynchronous)
+    extra = adapter.completion_kwargs(stack, route.model, asynchronous=mode.asynchronous)
     llm.fail(429, times=20, retry_after_ms="1")
     with pytest.raises(litellm.RateLimitError):
-        _call(litellm, route, llm, asynchronous=asynchronous, stream=stream, **extra)
+        _call(litellm, route, llm, asynchronous=mode.asynchronous, stream=mode.stream, **extra)
     assert len(llm.received) == 3  # the stack's attempts only
     assert [seen.flavor for seen in outside.seen] == ["httpx"]
 

@@ -24,7 +24,7 @@ from wireline.middleware import Close, Middleware, Sleep, StreamEnd, observe
 from wireline.registry import load_object
 from wireline.testing import LLMServer
 
-MESSAGES = [{"role": "user", "content": "hi"}]
+MESSAGES: Any = [{"role": "user", "content": "hi"}]
 RETRYABLE = (429, 503)
 
 

@@ -73,7 +73,7 @@ def test_gemini_sends_no_timeout_and_mistral_its_own(recorded: Any, llm: LLMServ
     from mistralai.client import Mistral
 
     stack, recorder = recorded
-    options = {"base_url": llm.url, "httpx_client": stack.client("httpx2", timeout=9)}
+    options: Any = {"base_url": llm.url, "httpx_client": stack.client("httpx2", timeout=9)}
     genai.Client(api_key="k", http_options=options).models.generate_content(model="g", contents="hi")
     Mistral(api_key="k", server_url=llm.url, client=stack.client("httpx2", timeout=9)).chat.complete(
         model="m", messages=MESSAGES
@@ -87,10 +87,11 @@ async def test_gemini_given_only_a_sync_client_sends_async_calls_around_it(recor
     from google import genai
 
     stack, recorder = recorded
-    client = genai.Client(api_key="k", http_options={"base_url": llm.url, "httpx_client": stack.client("httpx2")})
+    options: Any = {"base_url": llm.url, "httpx_client": stack.client("httpx2")}
+    client = genai.Client(api_key="k", http_options=options)
     try:
         reply = await client.aio.models.generate_content_stream(model="g", contents="hi")
-        assert "".join([chunk.text async for chunk in reply]) == ANSWER
+        assert "".join([chunk.text or "" async for chunk in reply]) == ANSWER
     finally:
         await client.aio.aclose()
     assert len(llm.received) == 1

@@ -13,6 +13,7 @@ from tests.providers.sdks import MESSAGES, ROWS, Recorder
 from wireline import providers
 from wireline.registry import registry
 from wireline.testing import ANSWER, LLMServer
+from wireline.transports import HTTPTransport
 
 pytestmark = pytest.mark.anyio
 
@@ -256,3 +257,30 @@ def test_the_default_timeouts_are_the_sdks_own(llm: LLMServer) -> None:
         assert providers.openai.client(stack, api_key="k", timeout=9).timeout == 9
         cohere_client = providers.cohere.client(stack, api_key="k")
         assert cohere_client._client_wrapper.httpx_client.httpx_client.timeout.read == 300
+
+
+class AsyncOnly(HTTPTransport):
+    """A base transport that serves async clients only (as an aiohttp backend would)."""
+
+    def unsupported(self, flavor: str, *, asynchronous: bool) -> str | None:
+        return None if asynchronous else "this backend serves async clients only"
+
+
+@pytest.mark.parametrize("name", ["gemini", "mistral"])
+async def test_sdks_given_both_clients_fail_loudly_in_a_mode_the_base_cannot_serve(name: str, llm: LLMServer) -> None:
+    """Over an async-only base, async calls go through the stack; sync calls raise the stack's reason.
+
+    They never fall back to a client of the SDK's own, around the stack.
+    """
+    row = ROWS[name]
+    recorder = Recorder()
+    stack = wireline.Stack(recorder, transport=AsyncOnly())
+    try:
+        client = row.build(stack, llm, asynchronous=False)
+        async_side = client.aio if name == "gemini" else client
+        assert await row.async_call(async_side, False) == ANSWER
+        with pytest.raises(wireline.ConfigError, match="this backend serves async clients only"):
+            row.sync_call(client, False)
+    finally:
+        await stack.aclose()
+    assert len(llm.received) == len(recorder.seen) == 1

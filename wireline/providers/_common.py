@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from wireline._flavors import get_flavor
 from wireline.errors import ConfigError, MissingDependencyError
 from wireline.extensions import PROVIDER, SDK_TRACES
 from wireline.stack import Stack
@@ -19,6 +20,7 @@ from wireline.stack import Stack
 __all__ = [
     "build_stainless",
     "http_client",
+    "http_clients_for_both_modes",
     "import_sdk",
     "refuse",
     "retry_owner",
@@ -52,6 +54,52 @@ def http_client(
     """A client of ``flavor`` built on ``stack``; closing it (SDKs do) leaves the stack's pools open."""
     build = stack.async_client if asynchronous else stack.client
     return build(flavor, extensions=extensions, **client_kwargs)  # type: ignore[call-overload]
+
+
+def http_clients_for_both_modes(
+    stack: Stack,
+    flavor: str,
+    *,
+    extensions: Mapping[str, Any],
+    per_mode: tuple[Mapping[str, Any], Mapping[str, Any]] = ({}, {}),
+    **client_kwargs: Any,
+) -> tuple[Any, Any]:
+    """A sync and an async client of ``flavor`` on ``stack``, for SDKs that take both at once.
+
+    ``client_kwargs`` go to both; ``per_mode`` holds what differs (sync, async). When the stack's
+    base transport cannot serve one of the modes (an async-only backend, say), that mode gets a
+    client whose every request raises the stack's :class:`~wireline.ConfigError` saying why: the
+    SDK must not fall back to a client of its own, around the stack.
+    """
+    clients = []
+    for asynchronous in (False, True):
+        kwargs = {**client_kwargs, **per_mode[asynchronous]}
+        try:
+            clients.append(http_client(stack, flavor, asynchronous=asynchronous, extensions=extensions, **kwargs))
+        except ConfigError as refused:
+            clients.append(_refusing_client(flavor, refused, asynchronous=asynchronous))
+    return clients[0], clients[1]
+
+
+def _refusing_client(flavor: str, refused: ConfigError, *, asynchronous: bool) -> Any:
+    http = get_flavor(flavor).http
+
+    def error() -> ConfigError:
+        return ConfigError(refused.key, refused.value, refused.expected)
+
+    if asynchronous:
+
+        class RefusingAsync(http.AsyncBaseTransport):  # type: ignore[name-defined,misc]
+            async def handle_async_request(self, request: Any) -> Any:
+                raise error()
+
+        return http.AsyncClient(transport=RefusingAsync())
+
+    class Refusing(http.BaseTransport):  # type: ignore[name-defined,misc]
+        def handle_request(self, request: Any) -> Any:
+            raise error()
+
+    return http.Client(transport=Refusing())
 
 
 def refuse(sdk_kwargs: Mapping[str, Any], adapter: str, names: Iterable[str], why: str) -> None:

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from wireline.errors import ConfigError
-from wireline.providers._common import http_client, import_sdk, retry_owner, tags
+from wireline.providers._common import http_clients_for_both_modes, import_sdk, retry_owner, tags
 
 if TYPE_CHECKING:
     from google import genai
@@ -76,11 +76,8 @@ def client(stack: Stack, **sdk_kwargs: Any) -> genai.Client:
             "multiplies attempts; keep one retry owner",
         )
     extensions = tags(VERTEX_PROVIDER if _is_vertex(sdk_kwargs) else PROVIDER)
-    chosen = flavor()
-    update: dict[str, Any] = {
-        "httpx_client": http_client(stack, chosen, asynchronous=False, extensions=extensions),
-        "httpx_async_client": http_client(stack, chosen, asynchronous=True, extensions=extensions),
-    }
+    sync, asynchronous = http_clients_for_both_modes(stack, flavor(), extensions=extensions)
+    update: dict[str, Any] = {"httpx_client": sync, "httpx_async_client": asynchronous}
     if options.timeout is None:
         update["timeout"] = DEFAULT_TIMEOUT_MS
     kwargs = {**sdk_kwargs, "http_options": options.model_copy(update=update)}

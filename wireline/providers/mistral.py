@@ -25,7 +25,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wireline.extensions import SDK_TRACES
-from wireline.providers._common import http_client, import_sdk, refuse, tags, with_sdk_retries_settled
+from wireline.providers._common import (
+    http_clients_for_both_modes,
+    import_sdk,
+    refuse,
+    tags,
+    with_sdk_retries_settled,
+)
 
 if TYPE_CHECKING:
     from mistralai.client import Mistral
@@ -53,16 +59,12 @@ def client(stack: Stack, **sdk_kwargs: Any) -> Mistral:
         "the adapter builds both from the stack, so that sync and async calls both go through it",
     )
     kwargs = with_sdk_retries_settled(stack, sdk_kwargs, adapter="mistral", key="retry_config", off=None)
-    sync, asynchronous = (
-        http_client(
-            stack,
-            FLAVOR,
-            asynchronous=mode,
-            extensions=tags(PROVIDER),
-            follow_redirects=True,
-            event_hooks={"request": [_anote_sdk_span if mode else _note_sdk_span]},
-        )
-        for mode in (False, True)
+    sync, asynchronous = http_clients_for_both_modes(
+        stack,
+        FLAVOR,
+        extensions=tags(PROVIDER),
+        follow_redirects=True,
+        per_mode=({"event_hooks": {"request": [_note_sdk_span]}}, {"event_hooks": {"request": [_anote_sdk_span]}}),
     )
     return sdk.Mistral(client=sync, async_client=asynchronous, **kwargs)  # type: ignore[no-any-return]
 

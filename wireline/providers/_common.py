@@ -24,6 +24,7 @@ __all__ = [
     "import_sdk",
     "refuse",
     "retry_owner",
+    "stack_retries_already",
     "tags",
     "with_sdk_retries_settled",
 ]
@@ -130,13 +131,15 @@ def with_sdk_retries_settled(
     if given is _MISSING:
         kwargs[key] = off
     elif given != off:
-        raise ConfigError(
-            f"{adapter}({key}=...)",
-            given,
-            f"{off!r} or nothing: the stack retries already ({owner!r}), and an SDK retrying over it "
-            "multiplies attempts; keep one retry owner",
-        )
+        raise ConfigError(f"{adapter}({key}=...)", given, f"{off!r} or nothing: {stack_retries_already(owner)}")
     return kwargs
+
+
+def stack_retries_already(owner: Any) -> str:
+    """Why an SDK retry setting is refused over a stack whose layer ``owner`` retries."""
+    return (
+        f"the stack retries already ({owner!r}), and an SDK retrying over it multiplies attempts; keep one retry owner"
+    )
 
 
 def build_stainless(

@@ -28,7 +28,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from wireline.errors import ConfigError
-from wireline.providers._common import http_clients_for_both_modes, import_sdk, retry_owner, tags
+from wireline.providers._common import (
+    http_clients_for_both_modes,
+    import_sdk,
+    retry_owner,
+    stack_retries_already,
+    tags,
+)
 
 if TYPE_CHECKING:
     from google import genai
@@ -72,8 +78,7 @@ def client(stack: Stack, **sdk_kwargs: Any) -> genai.Client:
         raise ConfigError(
             "gemini(http_options.retry_options=...)",
             options.retry_options,
-            f"no retry_options: the stack retries already ({owner!r}), and an SDK retrying over it "
-            "multiplies attempts; keep one retry owner",
+            f"no retry_options: {stack_retries_already(owner)}",
         )
     extensions = tags(VERTEX_PROVIDER if _is_vertex(sdk_kwargs) else PROVIDER)
     sync, asynchronous = http_clients_for_both_modes(stack, flavor(), extensions=extensions)

@@ -9,7 +9,7 @@ takes the next fault from the script (``server.plan(...)``), then the server ans
 
 Faults:
 
-- ``ok(chunks, size)``: 200 with a chunked body of ``chunks`` chunks.
+- ``ok(chunks, size, every)``: 200 with a chunked body of ``chunks`` chunks, ``every`` seconds apart.
 - ``status(code, headers)``: that status, a small JSON body, and the headers.
 - ``reset_before()``: read the request, then reset the connection (TCP RST) before any response.
 - ``close_before()``: read the request, then close the connection cleanly, without a response.
@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 __all__ = ["Fault", "FaultServer", "Seen", "in_flight", "run_fault_server"]
 
 _STALL_LIMIT = 60.0  # a stalled answer gives up after this long, so a broken test cannot hang
@@ -47,8 +49,8 @@ class Fault:
     seconds: float = 0.0
 
     @classmethod
-    def ok(cls, chunks: int = 3, size: int = 16) -> Fault:
-        return cls("ok", chunks=chunks, size=size)
+    def ok(cls, chunks: int = 3, size: int = 16, every: float = 0.0) -> Fault:
+        return cls("ok", chunks=chunks, size=size, seconds=every)
 
     @classmethod
     def status(cls, code: int, headers: dict[str, str] | None = None) -> Fault:
@@ -204,6 +206,8 @@ async def _serve(  # noqa: PLR0911, PLR0912 - one branch per fault, read top to 
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
             sent = fault.chunks if kind in ("ok", "reset_mid", "stall") else 0
             for index in range(sent):
+                if index and fault.kind == "ok" and fault.seconds:
+                    await asyncio.sleep(fault.seconds)
                 writer.write(_chunk(chunk_payload(index, fault.size)))
                 await writer.drain()
             if kind == "reset_mid":
@@ -300,3 +304,16 @@ def in_flight(stack: Any) -> int:
             )
         total += len(requests)
     return total
+
+
+@pytest.fixture(scope="session")
+def _session_fault_server() -> Iterator[FaultServer]:
+    with run_fault_server() as server:
+        yield server
+
+
+@pytest.fixture
+def fault_server(_session_fault_server: FaultServer) -> FaultServer:
+    """The shared fault server, with an empty script and nothing seen."""
+    _session_fault_server.plan()
+    return _session_fault_server

@@ -237,7 +237,7 @@ def _hand_over(command: Deliver, flow: Any, context: _Context) -> Any:
     """Give ``command.response`` to the caller with its body wrapped in a :class:`ResumableStream`."""
     response = command.response
     cls = context[1].derived("ResumableStream", _resumable_stream_class)
-    stream = cls(response.stream, flow, context)
+    stream = cls(response, flow, context)
     command._stream = stream  # noqa: SLF001 - the command reads its byte count from here
     response.stream = stream
     return response
@@ -256,10 +256,11 @@ class ResumableStream:
     one instance serves one mode (its ``call_next`` is sync or async).
     """
 
-    __slots__ = ("_context", "_flow", "_inner", "_received", "delivered", "ended")
+    __slots__ = ("_context", "_delivered", "_flow", "_inner", "_received", "delivered", "ended")
 
-    def __init__(self, inner: Any, flow: Any, context: _Context) -> None:
-        self._inner = inner
+    def __init__(self, response: Any, flow: Any, context: _Context) -> None:
+        self._inner = response.stream
+        self._delivered = [response]  # the responses whose bodies this stream has passed on
         self._flow = flow
         self._context = context  # what running the flow again needs: (call_next, flavor, owner)
         self._received: list[Any] = []
@@ -343,15 +344,14 @@ class ResumableStream:
     # -- shared, I/O-free -----------------------------------------------------------------
 
     def _resumed(self, command: Deliver) -> Any:
-        stream: Any = command.response.stream
-        if stream is self:
+        response = command.response
+        if any(response is delivered for delivered in self._delivered):
             self._end_flow()
-            msg = (
-                f"{self._context[2]!r} delivered the response whose body just failed; deliver a new one (yield request)"
-            )
+            msg = f"{self._context[2]!r} delivered a response whose body failed already; deliver a new one"
             raise TypeError(msg)
+        self._delivered.append(response)
         command._stream = self  # noqa: SLF001 - as in _hand_over
-        return stream
+        return response.stream
 
     def _end_flow(self) -> bool:
         """Close the flow once; ``True`` the first time (then its leftovers are to be closed)."""

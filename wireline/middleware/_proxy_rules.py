@@ -1,7 +1,7 @@
 """What ``ProxyRouter`` matches, with no I/O: URL patterns, ``NO_PROXY`` and the proxy variables.
 
 URL patterns (the keys of ``ProxyRouter``'s routes) are ``scheme://host:port`` with each part
-optional and the host a glob:
+optional and the host a glob (``*`` matches any characters, dots included):
 
 ======================================  ==============================================
 ``"*"``, ``"all://"``                   every URL
@@ -101,7 +101,7 @@ class UrlPattern:
             host_glob: str | None = None
         else:
             host_glob = None if host in ("", "*") else host
-        if host_glob is not None and not re.fullmatch(r"[a-z0-9*?._:\-]+", host_glob):
+        if host_glob is not None and not re.fullmatch(r"[a-z0-9*._:\-]+", host_glob):
             raise ConfigError(key, text, _PATTERN_EXAMPLES)
         return cls(raw, scheme, host_glob, port)
 
@@ -121,21 +121,14 @@ class UrlPattern:
     @property
     def specificity(self) -> tuple[int, int, int, int]:
         """Sort key, most specific first: a port, a host, literal host characters, a scheme."""
-        literal = 0 if self.host is None else len(self.host.replace("*", "").replace("?", ""))
-        exact = int(self.host is not None and "*" not in self.host and "?" not in self.host)
+        literal = 0 if self.host is None else len(self.host.replace("*", ""))
+        exact = int(self.host is not None and "*" not in self.host)
         return (int(self.port is not None), exact, literal, int(self.scheme is not None))
 
 
 def _glob_to_regex(glob: str) -> str:
-    parts = []
-    for char in glob:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return "".join(parts)
+    """``*`` matches any run of characters (dots included); everything else is literal."""
+    return ".*".join(re.escape(part) for part in glob.split("*"))
 
 
 @dataclass(frozen=True)

@@ -198,7 +198,7 @@ class HTTPTransport(TransportSpec):
         if self.proxy:
             yield f"  through the proxy {redact_url(self.proxy)}"
         if scheme == "https":
-            yield f"  TLS: trusts {self.tls.trust_source}" + (" ; presents a client certificate" if self.cert else "")
+            yield f"  TLS: trusts {self.tls.trust_source}" + ("; presents a client certificate" if self.cert else "")
 
     def settings(self) -> dict[str, Any]:
         shown = super().settings()

@@ -169,6 +169,9 @@ def _warn_insecure() -> None:
 # -- explaining a failed handshake ----------------------------------------------------------
 
 _CHAIN_LIMIT = 8
+# OpenSSL verify codes (X509_V_ERR_*) that call for a fix other than "trust this CA".
+_NAME_MISMATCH = frozenset({62, 64})  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+_EXPIRED = 10  # CERT_HAS_EXPIRED
 
 
 def tls_refusal(error: BaseException) -> ssl.SSLError | None:
@@ -207,18 +210,24 @@ def explain_tls_failure(
     via = f" through the proxy {redact_url(proxy)}" if proxy else ""
     lines = [f"TLS with {where}{via} failed: {text}.", f"Trusted: {tls.trust_source}."]
     upper = text.upper()
+    code = getattr(refusal, "verify_code", None)
     if "CERTIFICATE_REQUIRED" in upper or ("HANDSHAKE_FAILURE" in upper and tls.cert is None):
         lines.append(
             "Fix: the server asks for a client certificate (mTLS): pass it as cert='client.pem' "
             "(or (cert, key)) to HTTPTransport, or per route in ProxyRouter."
         )
-    elif isinstance(refusal, ssl.SSLCertVerificationError) and "HOSTNAME" in upper.replace(" ", "_"):
+    elif code in _NAME_MISMATCH:
         lines.append(
             f"Fix: the server's certificate is not valid for {host}: check the URL, or the server's certificate."
         )
-    elif isinstance(refusal, ssl.SSLCertVerificationError) and "EXPIRED" in upper:
+    elif code == _EXPIRED:
         lines.append("Fix: the server's certificate has expired (or this machine's clock is wrong).")
     elif isinstance(refusal, ssl.SSLCertVerificationError):
+        system = (
+            ""
+            if tls.trust_source.startswith("the operating system")
+            else (", or verify='system' to trust the operating system's store (pip install 'wireline[truststore]')")
+        )
         proxy_hint = (
             " A proxy that inspects TLS presents certificates signed by its own CA: trust that CA for this route."
             if proxy
@@ -226,7 +235,6 @@ def explain_tls_failure(
         )
         lines.append(
             "Fix: if a corporate proxy or a private CA signs this certificate, pass that CA bundle as "
-            "verify='/path/to/corporate-ca.pem' (HTTPTransport, or per route in ProxyRouter), or "
-            "verify='system' to trust the operating system's store (pip install 'wireline[truststore]')." + proxy_hint
+            f"verify='/path/to/corporate-ca.pem' (HTTPTransport, or per route in ProxyRouter){system}.{proxy_hint}"
         )
     return " ".join(lines)

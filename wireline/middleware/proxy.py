@@ -164,7 +164,8 @@ class ProxyRouter(Middleware):
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         rule = self._rule_for(scheme, parts.hostname or "", parts.port or default_port(scheme))
-        yield f"route: {rule.name!r} ({rule.source})"
+        named = rule.pattern is None or rule.name != rule.pattern.text
+        yield f"route: {rule.name!r} ({rule.source})" if named else f"route: the pattern {rule.name!r}"
         if rule.proxies == (None,):
             yield "  direct: no proxy"
         else:

@@ -709,7 +709,7 @@ class _Call:
         elapsed = _clock.monotonic() - self.started
         message = (
             f"{self.request.method} {redact_url(self.request.url)}: {what or 'not sent'} — "
-            f"Retry stopped: {detail} (attempt {self.attempt}, {elapsed:.3g} s into the call)"
+            f"Retry stopped: {detail} (attempt {self.attempt}, {elapsed:.2f} s into the call)"
         )
         error = retyped(
             kind,

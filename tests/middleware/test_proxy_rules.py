@@ -10,7 +10,8 @@ from hypothesis import given, strategies as st
 import wireline
 from wireline.middleware._proxy_rules import NoProxy, UrlPattern, environment_proxies, proxy_label
 
-label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)
+# Host labels start with a letter, so a generated name is never an IP address (those match as addresses).
+label = st.from_regex(r"[a-z][a-z0-9]{0,7}", fullmatch=True)
 domain = st.lists(label, min_size=1, max_size=4).map(".".join)
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "RetryPolicy",
     "attempt_timeouts",
     "backoff_wait",
+    "body_timeouts",
     "error_verdict",
     "parse_duration",
     "rate_limit_reset",
@@ -353,3 +354,13 @@ def attempt_timeouts(client: Mapping[str, Any] | None, per_attempt: float | None
         "write": bound if write is None or write > bound else write,
         "pool": bound if pool is None or pool > bound else pool,
     }
+
+
+def body_timeouts(current: Mapping[str, Any] | None, client: Mapping[str, Any] | None, idle: float | None) -> Any:
+    """The ``timeout`` extension once the headers are in: the read timeout becomes ``idle``.
+
+    Without an idle timeout, the client's own read timeout applies to the body again (a
+    per-attempt or deadline bound is for getting the answer, not for reading a long stream).
+    """
+    read = idle if idle is not None else (client or _NO_TIMEOUTS).get("read")
+    return {**(current or _NO_TIMEOUTS), "read": read}

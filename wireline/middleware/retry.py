@@ -49,6 +49,7 @@ from wireline.middleware._retry_policy import (
     RetryPolicy,
     attempt_timeouts,
     backoff_wait,
+    body_timeouts,
     error_verdict,
     response_verdict,
     server_wait,
@@ -214,6 +215,8 @@ class Retry(Middleware):
         self._overrides: dict[Any, RetryPolicy] = {}
         # With one attempt and nothing else to do, a request passes with its attempt number only.
         self._plain = _is_plain(self.policy) and self.breaker is None
+        # A breaker or a key is work before the first attempt: then each call keeps a record from the start.
+        self._careful = self.policy.idempotency_header is not None or self.breaker is not None
 
     # -- what the stack asks ----------------------------------------------------------------
 
@@ -255,24 +258,88 @@ class Retry(Middleware):
 
     # -- the flow ---------------------------------------------------------------------------
 
-    def handle(self, request: Request) -> Flow:
-        policy = self._policy_for(request)
+    def handle(self, request: Request) -> Flow:  # noqa: C901, PLR0912 - the hot path, written out on purpose
+        extensions = request.extensions
+        override = extensions.get(RETRY)
+        if override is None:
+            policy = None if self._plain else self.policy
+            careful = self._careful
+        else:
+            policy, careful = self._policy_for(override)
         if policy is None:  # nothing to do but number the one attempt
-            extensions = request.extensions
             extensions[ATTEMPT] = 1
             extensions[RESEND_COUNT] = 0
             response = yield request
             return response  # type: ignore[no-any-return]
-        call = _Call(self, policy, request)
+        if careful or not isinstance(request.stream, flavor_of(request).http.ByteStream):
+            response = yield from self._attempts(_Call(self, policy, request), None)
+            return response
+        # The common case — a bytes body, no breaker, no key — without the per-call record until
+        # something fails: this path runs on every request.
+        started = _clock.monotonic()
+        if self.budget is not None:
+            self.budget.called()
+        extensions[ATTEMPT] = 1
+        extensions[RESEND_COUNT] = 0
+        client_timeout = extensions.get("timeout")
+        if policy.timed:
+            extensions["timeout"] = attempt_timeouts(client_timeout, policy.timeout, policy.deadline)
+        try:
+            response = yield request
+        except Exception as exc:  # noqa: BLE001 - classified by the careful path
+            outcome: _Outcome = (_ERROR, exc, 0)
+        else:
+            status = response.status_code
+            if status >= _FIRST_ERROR_STATUS or status in policy.statuses:
+                outcome = (_ANSWER, response, 0)
+            elif policy.attempts == 1 or (policy.methods is not None and request.method not in policy.methods):
+                return response  # type: ignore[no-any-return]
+            else:
+                if policy.timed:
+                    timeouts = extensions["timeout"]
+                    if timeouts is not client_timeout and policy.idle_timeout is not None:
+                        timeouts["read"] = policy.idle_timeout  # our own dict, made for this attempt
+                    else:
+                        extensions["timeout"] = body_timeouts(timeouts, client_timeout, policy.idle_timeout)
+                deliver = Deliver(response)
+                try:
+                    yield deliver
+                except Exception as exc:  # noqa: BLE001 - as above
+                    outcome = (_BODY_ERROR, exc, deliver.bytes_delivered)
+                else:
+                    return response  # type: ignore[no-any-return] # not reached: closed at the body's end
+        call = _Call(self, policy, request, started=started, attempt=1, client_timeout=client_timeout)
+        if outcome[0] is _BODY_ERROR:
+            call.expected_status = response.status_code
+        response = yield from self._attempts(call, outcome)
+        return response
+
+    def _policy_for(self, override: object) -> tuple[RetryPolicy | None, bool]:
+        """``(policy, careful)`` for a request that carries ``extensions["wireline.retry"]``."""
+        policy = self._override(override)
+        if policy is None or (_is_plain(policy) and self.breaker is None):
+            return None, False
+        return policy, policy.idempotency_header is not None or self._careful
+
+    def _attempts(self, call: _Call, outcome: _Outcome | None) -> Flow:
+        """Attempt after attempt until an answer is delivered, or Retry stops (``outcome``: attempt 1's)."""
+        request = call.request
+        response: Any
         while True:
-            call.begin()
-            try:
-                response = yield request
-            except Exception as exc:
-                if call.after_error(exc) is None:
-                    raise
-                yield Sleep(call.wait)
+            if outcome is None:
+                call.begin()
+                try:
+                    response = yield request
+                except Exception as exc:  # noqa: BLE001 - classified below
+                    outcome = (_ERROR, exc, 0)
+                else:
+                    outcome = (_ANSWER, response, 0)
+            kind, value, delivered = outcome
+            outcome = None
+            if kind is not _ANSWER:
+                yield Sleep(call.after_failure(kind, value, delivered))
                 continue
+            response = value
             step = call.after_response(response)
             if step is _RETRY:
                 yield Close(response)
@@ -286,20 +353,10 @@ class Retry(Middleware):
             deliver = Deliver(response)
             try:
                 yield deliver
-            except Exception as exc:
-                if call.after_body_error(exc, deliver.bytes_delivered) is None:
-                    raise
-                yield Sleep(call.wait)
+            except Exception as exc:  # noqa: BLE001 - classified at the top of the loop
+                outcome = (_BODY_ERROR, exc, deliver.bytes_delivered)
                 continue
             return response  # type: ignore[no-any-return] # not reached: the shell closes the flow at the body's end
-
-    def _policy_for(self, request: Request) -> RetryPolicy | None:
-        """The request's policy, or ``None`` when there is nothing to do (one attempt, no limits)."""
-        override = request.extensions.get(RETRY)
-        if override is None:
-            return None if self._plain else self.policy
-        policy = self._override(override)
-        return None if policy is None or (_is_plain(policy) and self.breaker is None) else policy
 
     def _override(self, override: object) -> RetryPolicy | None:
         """The policy for a request that carries ``extensions["wireline.retry"]``."""
@@ -408,6 +465,12 @@ def _span_event(event: RetryEvent) -> None:
 _RETRY: Final = object()
 _STOP: Final = object()
 _ACCEPT: Final = object()
+# How an attempt ended, for the loop: (_ERROR, exception, 0), (_ANSWER, response, 0) or
+# (_BODY_ERROR, exception, bytes delivered).
+_ERROR: Final = object()
+_ANSWER: Final = object()
+_BODY_ERROR: Final = object()
+_Outcome = tuple[object, Any, int]
 _FIRST_ERROR_STATUS = 400
 
 
@@ -432,21 +495,31 @@ class _Call:
         "wait",
     )
 
-    def __init__(self, layer: Retry, policy: RetryPolicy, request: Any) -> None:
+    def __init__(
+        self,
+        layer: Retry,
+        policy: RetryPolicy,
+        request: Any,
+        *,
+        started: float | None = None,
+        attempt: int = 0,
+        client_timeout: Any = None,
+    ) -> None:
+        """``started``, ``attempt`` and ``client_timeout`` come from the fast path, when attempt 1 went that way."""
         self.layer = layer
         self.policy = policy
         self.request = request
         self.flavor = flavor_of(request)
-        self.attempt = 0
+        self.attempt = attempt
         self.wait = 0.0
         self.stop: tuple[str, str] | None = None
         self.last_error: BaseException | None = None
         self.expected_status: int | None = None
-        self.started = now = _clock.monotonic()
+        self.started = now = _clock.monotonic() if started is None else started
         self.deadline_at = None if policy.deadline is None else now + policy.deadline
-        self.client_timeout = request.extensions.get("timeout")
+        self.client_timeout = request.extensions.get("timeout") if started is None else client_timeout
         self.body = body_of(request, self.flavor, policy.body_buffer) if policy.attempts > 1 else None
-        if layer.budget is not None:
+        if layer.budget is not None and started is None:
             layer.budget.called()
         header = policy.idempotency_header
         if header is not None and request.method not in _SAFE_METHODS and header not in request.headers:
@@ -498,10 +571,8 @@ class _Call:
 
     def _body_timeouts(self) -> None:
         """The answer is in: the read timeout becomes the stream idle timeout (or the client's again)."""
-        idle = self.policy.idle_timeout
-        current = self.request.extensions.get("timeout") or {}
-        read = idle if idle is not None else (self.client_timeout or {}).get("read")
-        self.request.extensions["timeout"] = {**current, "read": read}
+        extensions = self.request.extensions
+        extensions["timeout"] = body_timeouts(extensions.get("timeout"), self.client_timeout, self.policy.idle_timeout)
 
     def stays_with_body(self, response: Any) -> bool:
         """Whether to deliver with the flow attached (a body failure could still be retried)."""
@@ -518,6 +589,16 @@ class _Call:
         return stays
 
     # -- verdicts --------------------------------------------------------------------------
+
+    def after_failure(self, kind: object, error: Exception, delivered: int) -> float:
+        """The wait before the next attempt after an error (``kind``: ``_ERROR`` or ``_BODY_ERROR``).
+
+        Raises the error to stop with: Retry's own, or ``error`` itself when it is not Retry's to handle.
+        """
+        wait = self.after_error(error) if kind is _ERROR else self.after_body_error(error, delivered)
+        if wait is None:
+            raise error
+        return wait
 
     def after_error(self, error: Exception) -> float | None:
         """A wait before the next attempt, ``None`` if ``error`` is not Retry's to handle; raises to stop."""

@@ -260,10 +260,12 @@ class ResumableStream:
 
     def __init__(self, response: Any, flow: Any, context: _Context) -> None:
         self._inner = response.stream
-        self._delivered = [response]  # the responses whose bodies this stream has passed on
+        # The responses whose bodies this stream passed on: the first, then a list once resumed.
+        # (Lists are made only when a body fails: delivering is on every request's path.)
+        self._delivered: Any = response
         self._flow = flow
         self._context = context  # what running the flow again needs: (call_next, flavor, owner)
-        self._received: list[Any] = []
+        self._received: list[Any] | None = None
         self.delivered = 0
         self.ended = False
 
@@ -278,17 +280,21 @@ class ResumableStream:
             except Exception as exc:  # noqa: BLE001 - the flow decides what a failure means
                 self._inner = self._resume_sync(exc)
             else:
-                self._end_sync()
+                if not self.ended:
+                    self._end_sync()
                 return
 
     def close(self) -> None:
         try:
             self._inner.close()
         finally:
-            self._end_sync()
+            if not self.ended:
+                self._end_sync()
 
     def _resume_sync(self, error: Exception) -> Any:
         _close_quietly(self._inner)
+        if self._received is None:
+            self._received = []
         try:
             returned, value = _run_sync(self._flow, error, self._context, self._received)
         except BaseException:
@@ -315,17 +321,21 @@ class ResumableStream:
             except Exception as exc:  # noqa: BLE001 - as in __iter__
                 self._inner = await self._resume_async(exc)
             else:
-                await self._end_async()
+                if not self.ended:
+                    await self._end_async()
                 return
 
     async def aclose(self) -> None:
         try:
             await self._inner.aclose()
         finally:
-            await self._end_async()
+            if not self.ended:
+                await self._end_async()
 
     async def _resume_async(self, error: Exception) -> Any:
         await _aclose_quietly(self._inner)
+        if self._received is None:
+            self._received = []
         try:
             returned, value = await _run_async(self._flow, error, self._context, self._received)
         except BaseException:
@@ -345,11 +355,13 @@ class ResumableStream:
 
     def _resumed(self, command: Deliver) -> Any:
         response = command.response
-        if any(response is delivered for delivered in self._delivered):
+        delivered = self._delivered if isinstance(self._delivered, list) else [self._delivered]
+        if any(response is earlier for earlier in delivered):
             self._end_flow()
             msg = f"{self._context[2]!r} delivered a response whose body failed already; deliver a new one"
             raise TypeError(msg)
-        self._delivered.append(response)
+        delivered.append(response)
+        self._delivered = delivered
         command._stream = self  # noqa: SLF001 - as in _hand_over
         return response.stream
 
@@ -363,7 +375,7 @@ class ResumableStream:
 
     def _left_open(self) -> list[Any]:
         inner = self._inner
-        return [r for r in self._received if not r.is_closed and r.stream is not inner]
+        return [r for r in self._received or () if not r.is_closed and r.stream is not inner]
 
 
 def _resumable_stream_class(flavor: Flavor) -> type[ResumableStream]:

@@ -37,15 +37,27 @@ class Routes(Middleware):
         self.names.append(None if route is None else route.name)
 
 
-async def test_plain_http_through_a_forward_proxy(
-    driver: Driver, make_stack: Any, server: RunningServer, forward_proxy: Proxy
+@pytest.mark.parametrize("auth", [False, True], ids=["no-auth", "auth"])
+async def test_plain_http_and_a_connect_tunnel_through_a_forward_proxy(
+    *,
+    driver: Driver,
+    make_stack: Any,
+    server: RunningServer,
+    https_server: RunningServer,
+    tls_files: TLSFiles,
+    forward_proxy: Proxy,
+    auth_proxy: Proxy,
+    auth: bool,
 ) -> None:
+    proxy = auth_proxy if auth else forward_proxy
     routes = Routes()
-    stack = make_stack(ProxyRouter({"http://127.0.0.1": forward_proxy.url, "*": None}), routes)
+    stack = make_stack(ProxyRouter({"*://127.0.0.1": proxy.url, "*": None}), routes, verify=tls_files.ca_file)
     client = driver.client(stack)
     answer = (await client.get(f"{server.url}/echo")).json()
     assert "proxy.py" in answer["headers"]["via"]  # the proxy forwarded it
-    assert routes.names == [f"http://127.0.0.1 via {forward_proxy.url}"]
+    assert (await client.get(f"{https_server.url}/echo")).status_code == 200  # through a CONNECT tunnel
+    label = f"http://127.0.0.1:{proxy.port}"
+    assert routes.names == [f"*://127.0.0.1 via {label}"] * 2
     assert in_flight(stack) == 0
     await client.aclose()
 

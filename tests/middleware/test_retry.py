@@ -254,6 +254,19 @@ async def test_a_stream_stalled_midway_says_how_much_arrived(
     assert fault_server.attempts == 1
 
 
+async def test_the_idle_timeout_holds_without_retries(setup: Any, fault_server: FaultServer, driver: Driver) -> None:
+    """With one attempt nothing is resent, but the body still gets the idle timeout (not the client's 30 s)."""
+    http = __import__(driver.flavor)
+    client, attempts, _ = setup(attempts=1, idle_timeout=0.3)
+    fault_server.plan(Fault.ok())
+    response = await client.get(f"{fault_server.url}/stream", timeout=30)
+    assert attempts.seen[0][2]["read"] == 30  # waiting for the headers: the client's own timeout
+    assert response.request.extensions["timeout"]["read"] == 0.3  # reading the body: the idle timeout
+    fault_server.plan(Fault.stall(chunks=1))
+    with pytest.raises(http.ReadTimeout):
+        await read_streamed(client, "GET", f"{fault_server.url}/stream", timeout=30)
+
+
 async def test_a_body_failure_whose_resend_answers_differently_is_an_error(
     setup: Any, fault_server: FaultServer
 ) -> None:

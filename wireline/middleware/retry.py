@@ -292,15 +292,15 @@ class Retry(Middleware):
             status = response.status_code
             if status >= _FIRST_ERROR_STATUS or status in policy.statuses:
                 outcome = (_ANSWER, response, 0)
-            elif policy.attempts == 1 or (policy.methods is not None and request.method not in policy.methods):
-                return response  # type: ignore[no-any-return]
             else:
-                if policy.timed:
+                if policy.timed:  # the answer is in: the read timeout becomes the idle timeout
                     timeouts = extensions["timeout"]
                     if timeouts is not client_timeout and policy.idle_timeout is not None:
                         timeouts["read"] = policy.idle_timeout  # our own dict, made for this attempt
                     else:
                         extensions["timeout"] = body_timeouts(timeouts, client_timeout, policy.idle_timeout)
+                if policy.attempts == 1 or (policy.methods is not None and request.method not in policy.methods):
+                    return response  # type: ignore[no-any-return] # a failing body could not be resent
                 deliver = Deliver(response)
                 try:
                     yield deliver

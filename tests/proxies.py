@@ -172,12 +172,14 @@ def _mitmproxy_venv() -> Path:
     venv = home / f"mitmproxy-{MITMPROXY_VERSION}"
     mitmdump = venv / "bin" / "mitmdump"
     if not mitmdump.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
-        subprocess.run(
+        for command in (
+            [sys.executable, "-m", "venv", str(venv)],
             [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", f"mitmproxy=={MITMPROXY_VERSION}"],
-            check=True,
-            capture_output=True,
-        )
+        ):
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode:
+                msg = f"could not set up mitmproxy for the tests ({' '.join(command)}): {done.stderr[-2000:]}"
+                raise RuntimeError(msg)
     return mitmdump
 
 

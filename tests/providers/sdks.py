@@ -20,12 +20,12 @@ from opentelemetry import propagate, trace
 from tests.conftest import BASE_TRANSPORTS
 from wireline import extensions
 from wireline._flavors import flavor_of
-from wireline.middleware import Close, Middleware, Sleep, StreamEnd, observe
+from wireline.middleware import Middleware, StreamEnd, observe
+from wireline.middleware.retry import Retry, RetryEvent
 from wireline.registry import load_object
 from wireline.testing import LLMServer
 
 MESSAGES: Any = [{"role": "user", "content": "hi"}]
-RETRYABLE = (429, 503)
 
 
 # -- the layers the tests put in stacks ------------------------------------------------------------
@@ -43,6 +43,7 @@ class Seen:
     sdk_traces: bool
     timeout: dict[str, float | None] | None
     headers: dict[str, str]
+    attempt: int | None
 
 
 class Recorder(Middleware):
@@ -63,6 +64,7 @@ class Recorder(Middleware):
                 sdk_traces=bool(request.extensions.get(extensions.SDK_TRACES)),
                 timeout=request.extensions.get("timeout"),
                 headers=dict(request.headers),
+                attempt=request.extensions.get(extensions.ATTEMPT),
             )
         )
 
@@ -73,26 +75,9 @@ class Recorder(Middleware):
         self.ends.append(end)
 
 
-class RetryForTests(Middleware):
-    """Retries 429 and 503 answers, up to ``attempts`` sends: a stand-in for wireline's ``Retry``."""
-
-    def __init__(self, attempts: int = 3) -> None:
-        self.attempts = attempts
-
-    @property
-    def owns_retries(self) -> bool:
-        return True
-
-    def handle(self, request: Any) -> Any:
-        attempt = 1
-        while True:
-            request.extensions[extensions.ATTEMPT] = attempt
-            response = yield request
-            if response.status_code not in RETRYABLE or attempt == self.attempts:
-                return response
-            yield Close(response)
-            yield Sleep(0)
-            attempt += 1
+def retrying(events: list[RetryEvent] | None = None, *, attempts: int = 3) -> Retry:
+    """wireline's ``Retry`` as the tests use it: its decisions noted in ``events``, no log lines."""
+    return Retry(attempts=attempts, on_retry=None if events is None else events.append, log=False)
 
 
 class TraceForTests(Middleware):

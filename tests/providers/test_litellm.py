@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 
 import wireline
-from tests.providers.sdks import MESSAGES, Recorder, RetryForTests, bases_for
+from tests.providers.sdks import MESSAGES, Recorder, bases_for, retrying
+from wireline.middleware.retry import RetryEvent
 from wireline.providers import litellm as adapter
-from wireline.testing import ANSWER, LLMServer
+from wireline.testing import ANSWER, LLMServer, no_sleep
 
 DOC = Path(__file__).parent.parent.parent / "docs" / "litellm-routes.md"
 StackFactory = Callable[..., wireline.Stack]
@@ -280,20 +281,23 @@ MODE_CASES = [
 @pytest.mark.parametrize("route", [ROUTES[0], ROUTES[2]], ids=["openai-sdk-route", "handler-route"])
 def test_one_retry_owner(route: Route, mode: Mode, litellm: Any, llm: LLMServer, sdk_stack: StackFactory) -> None:
     """With completion_kwargs, a server that keeps failing sees the stack's 3 attempts; LiteLLM sent once."""
+    events: list[RetryEvent] = []
     outside = Recorder()
-    stack = sdk_stack(mode.base, outside, RetryForTests(attempts=3))
+    stack = sdk_stack(mode.base, outside, retrying(events))
     adapter.install(stack)
     extra = adapter.completion_kwargs(stack, route.model, asynchronous=mode.asynchronous)
     llm.fail(429, times=20, retry_after_ms="1")
-    with pytest.raises(litellm.RateLimitError):
+    with no_sleep() as waits, pytest.raises(litellm.RateLimitError):
         _call(litellm, route, llm, asynchronous=mode.asynchronous, stream=mode.stream, **extra)
     assert len(llm.received) == 3  # the stack's attempts only
     assert [seen.flavor for seen in outside.seen] == ["httpx"]
+    assert [(e.decision, e.status) for e in events] == [("retry", 429), ("retry", 429), ("give_up", 429)]
+    assert waits == [0.001, 0.001]
 
 
 def test_without_completion_kwargs_openai_routes_retry_twice_over(litellm: Any, llm: LLMServer) -> None:
     """The OpenAI SDK inside LiteLLM retries by default, whatever ``litellm.num_retries`` says: 3 x 3."""
-    with wireline.Stack(RetryForTests(attempts=3)) as stack:
+    with wireline.Stack(retrying()) as stack:
         adapter.install(stack)
         llm.fail(429, times=20, retry_after_ms="1")
         with pytest.raises(litellm.RateLimitError):
@@ -302,9 +306,9 @@ def test_without_completion_kwargs_openai_routes_retry_twice_over(litellm: Any, 
 
 
 def test_completion_kwargs_per_route(litellm: Any) -> None:
-    with wireline.Stack() as plain, wireline.Stack(RetryForTests()) as retrying:
+    with wireline.Stack() as plain, wireline.Stack(retrying()) as retrying_stack:
         assert adapter.completion_kwargs(plain, "openai/gpt-4o") == {}
-        assert adapter.completion_kwargs(retrying, "azure/my-deployment") == {"max_retries": 0}
+        assert adapter.completion_kwargs(retrying_stack, "azure/my-deployment") == {"max_retries": 0}
         assert adapter.completion_kwargs(plain, "cohere/command-r") == {}
         handler = adapter.completion_kwargs(plain, "anthropic/claude-sonnet-5")["client"]
         assert type(handler).__name__ == "HTTPHandler"

@@ -1,4 +1,4 @@
-"""One layer owns retries: the SDK when the stack does not retry, the stack (and only it) when it does.
+"""One layer owns retries: the SDK when the stack does not retry, wireline's ``Retry`` (and only it) when it does.
 
 Attempts are counted where they land, on the server, with failures injected there (429 and 503
 with retry headers), for every SDK, sync and async, plain and streamed.
@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 import wireline
-from tests.providers.sdks import ROWS, Case, Recorder, RetryForTests, cases
-from wireline.testing import ANSWER, LLMServer
+from tests.providers.sdks import ROWS, Case, Recorder, cases, retrying
+from wireline.middleware.retry import RetryEvent
+from wireline.testing import ANSWER, LLMServer, no_sleep
 
 pytestmark = pytest.mark.anyio
 
@@ -45,28 +46,35 @@ async def test_without_a_retrying_layer_the_sdk_keeps_its_own_retries(
 
 @pytest.mark.parametrize("case", cases())
 async def test_a_retrying_stack_is_the_only_retry_owner(case: Case, llm: LLMServer, sdk_stack: StackFactory) -> None:
-    """The stack retries a 503; the SDK sends once (its retries are off)."""
+    """``Retry`` retries a 503 as the server asks; the SDK sends once (its retries are off)."""
+    events: list[RetryEvent] = []
     outside, inside = Recorder(), Recorder()
-    client = case.build(sdk_stack(case.base, outside, RetryForTests(attempts=3), inside), llm)
-    llm.fail(503, times=1)
+    client = case.build(sdk_stack(case.base, outside, retrying(events), inside), llm)
+    llm.fail(503, times=1, retry_after="0")
 
-    assert await case.call(client) == ANSWER
-    assert len(llm.received) == 2
+    with no_sleep() as waits:
+        assert await case.call(client) == ANSWER
+    assert len(llm.received) == 2  # the failure, and the stack's retry
     assert len(outside.seen) == 1  # the SDK sent once
-    assert len(inside.seen) == 2
+    assert [seen.attempt for seen in inside.seen] == [1, 2]
+    assert [(e.decision, e.attempt, e.status, e.server_wait) for e in events] == [("retry", 1, 503, 0.0)]
+    assert waits == [0.0]
 
 
 @pytest.mark.parametrize("case", cases())
 async def test_attempts_do_not_multiply(case: Case, llm: LLMServer, sdk_stack: StackFactory) -> None:
     """A server that keeps answering 429 sees exactly the stack's 3 attempts, not 3 x the SDK's 3."""
+    events: list[RetryEvent] = []
     outside = Recorder()
-    client = case.build(sdk_stack(case.base, outside, RetryForTests(attempts=3)), llm)
+    client = case.build(sdk_stack(case.base, outside, retrying(events)), llm)
     llm.fail(429, times=20, retry_after_ms="1")
 
-    with pytest.raises(Exception, match=RATE_LIMITED):
+    with no_sleep() as waits, pytest.raises(Exception, match=RATE_LIMITED):
         await case.call(client)
     assert len(llm.received) == 3
     assert len(outside.seen) == 1
+    assert [(e.decision, e.stop) for e in events] == [("retry", None), ("retry", None), ("give_up", "attempts")]
+    assert waits == [0.001, 0.001]  # what the server asked (retry-after-ms)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +92,7 @@ def test_an_sdk_retry_setting_over_a_retrying_stack_is_refused(
     name: str, kwargs: dict[str, Any], llm: LLMServer
 ) -> None:
     """Asking the SDK to retry when the stack retries too is refused, naming the setting and the layer."""
-    stack = wireline.Stack(RetryForTests())
+    stack = wireline.Stack(retrying())
     with pytest.raises(wireline.ConfigError, match=r"max_retries=\.\.\.\): expected 0 or nothing: the stack retries"):
         ROWS[name].build(stack, llm, asynchronous=False, **kwargs)
     client = ROWS[name].build(stack, llm, asynchronous=False, max_retries=0)  # saying "off" is fine
@@ -96,7 +104,7 @@ def test_gemini_and_mistral_retry_settings_over_a_retrying_stack_are_refused(llm
     from google.genai import types
     from mistralai.client.utils.retries import BackoffStrategy, RetryConfig
 
-    stack = wireline.Stack(RetryForTests())
+    stack = wireline.Stack(retrying())
     options = {"base_url": llm.url, "retry_options": types.HttpRetryOptions(attempts=3)}
     with pytest.raises(wireline.ConfigError, match=r"http_options.retry_options=\.\.\.\): expected no retry_options"):
         wireline.providers.gemini.client(stack, api_key="k", http_options=options)

@@ -15,9 +15,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import wireline
-from tests.providers.sdks import ROWS, Case, Recorder, RetryForTests, TraceForTests, cases
+from tests.providers.sdks import ROWS, Case, Recorder, TraceForTests, cases, retrying
 from wireline.providers import anthropic as anthropic_adapter
-from wireline.testing import ANSWER, LLMServer, Received
+from wireline.testing import ANSWER, LLMServer, Received, no_sleep
 
 pytestmark = pytest.mark.anyio
 
@@ -88,12 +88,13 @@ async def test_anthropic_leaves_propagation_to_a_propagating_stack(
     Each attempt's span is a child of the SDK's call span, and the stack's retry gives each its own.
     """
     tracing = TraceForTests(tracer_provider)
-    stack = sdk_stack(case.base, RetryForTests(attempts=3), tracing)
+    stack = sdk_stack(case.base, retrying(), tracing)
     client = case.build(stack, llm, open_telemetry={"tracer_provider": tracer_provider})
     assert client.open_telemetry["propagation"] is False
     llm.fail(503, times=1)
 
-    assert await case.call(client) == ANSWER
+    with no_sleep():
+        assert await case.call(client) == ANSWER
 
     sdk_span = _sdk_span(exporter, ANTHROPIC_SCOPE)
     attempts = [span for span in exporter.get_finished_spans() if _scope(span) == "wireline-tests"]

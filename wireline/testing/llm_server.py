@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections import deque
@@ -478,12 +479,21 @@ def _handler(state: LLMServer) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up on a kept-alive connection is normal; anything else is reported."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 @contextmanager
 def llm_server() -> Iterator[LLMServer]:
     """Run the server on a free port of 127.0.0.1 for the duration of the block."""
     state = LLMServer(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_port}"
     # A short poll interval: shutdown() waits for the serving loop to notice (0.5 s by default).
     thread = threading.Thread(

@@ -38,9 +38,13 @@ class HTTPTransport(PooledTransport):
         if self.proxy_scheme in ("socks5", "socks5h") and importlib.util.find_spec("socksio") is None:
             raise MissingDependencyError("socksio", "socks", f"the SOCKS proxy {redact_url(self.proxy or '')}")
         http = flavor.http
-        cls = http.AsyncHTTPTransport if asynchronous else http.HTTPTransport
+        cls = (
+            flavor.derived("AsyncHTTPTransport", _explaining_async)
+            if asynchronous
+            else flavor.derived("HTTPTransport", _explaining_sync)
+        )
         limits = self.limits
-        return cls(
+        transport = cls(
             verify=self.ssl_context(),
             http1=self.http1,
             http2=self.http2,
@@ -55,3 +59,46 @@ class HTTPTransport(PooledTransport):
             retries=self.retries,
             socket_options=self.socket_options,
         )
+        transport.wireline_spec = self
+        return transport
+
+
+# -- the flavour's transport, with TLS failures explained ----------------------------------
+
+
+def _explaining_sync(flavor: Flavor) -> type:
+    base = flavor.http.HTTPTransport
+    transport_error = flavor.http.TransportError
+
+    def handle_request(self: Any, request: Any) -> Any:
+        try:
+            return base.handle_request(self, request)
+        except transport_error as exc:
+            if self.wireline_spec is not None:
+                self.wireline_spec.explain_failure(exc, request)
+            raise
+
+    return type(
+        "HTTPTransport",
+        (base,),
+        {"handle_request": handle_request, "wireline_spec": None, "__module__": "wireline.transports.http"},
+    )
+
+
+def _explaining_async(flavor: Flavor) -> type:
+    base = flavor.http.AsyncHTTPTransport
+    transport_error = flavor.http.TransportError
+
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        try:
+            return await base.handle_async_request(self, request)
+        except transport_error as exc:
+            if self.wireline_spec is not None:
+                self.wireline_spec.explain_failure(exc, request)
+            raise
+
+    return type(
+        "AsyncHTTPTransport",
+        (base,),
+        {"handle_async_request": handle_async_request, "wireline_spec": None, "__module__": "wireline.transports.http"},
+    )

@@ -48,8 +48,8 @@ class HTTPCore2Transport(HTTPTransport):
         # building it here instead would copy httpx2's construction code.
         pool = native._pool  # noqa: SLF001
         if asynchronous:
-            return flavor.derived("Core2AsyncTransport", _make_async_transport)(pool, flavor, core_flavor.core)
-        return flavor.derived("Core2SyncTransport", _make_sync_transport)(pool, flavor, core_flavor.core)
+            return flavor.derived("Core2AsyncTransport", _make_async_transport)(self, pool, flavor, core_flavor.core)
+        return flavor.derived("Core2SyncTransport", _make_sync_transport)(self, pool, flavor, core_flavor.core)
 
     def pool_description(self) -> str:
         return "httpcore2 pool (under httpx clients too); " + super().pool_description()
@@ -77,18 +77,26 @@ def _flavor_response(flavor: Flavor, stream_class: Any, response: Any) -> Any:
     )
 
 
-def _reraise(flavor: Flavor, exc: Exception) -> NoReturn:
-    """Raise httpcore2's ``exc`` as the flavour's class of the same name; anything else as it is."""
+def _reraise(flavor: Flavor, exc: Exception, spec: HTTPCore2Transport | None = None, request: Any = None) -> NoReturn:
+    """Raise httpcore2's ``exc`` as the flavour's class of the same name; anything else as it is.
+
+    With ``spec`` (and the ``request``), a refused TLS handshake's message says how to fix it.
+    """
     name = core_error_name(exc)
     if name is None:
         raise exc
-    raise flavor_error(flavor, name, str(exc)) from exc  # type: ignore[arg-type]
+    error = flavor_error(flavor, name, str(exc))  # type: ignore[arg-type]
+    error.__cause__ = exc  # before explaining: the explanation looks for the TLS error in the causes
+    if spec is not None:
+        spec.explain_failure(error, request)
+    raise error from exc
 
 
 class _Core2SyncTransport:
     """An httpx ``BaseTransport`` over an httpcore2 ``ConnectionPool``."""
 
-    def __init__(self, pool: Any, flavor: Flavor, core: Any) -> None:
+    def __init__(self, spec: HTTPCore2Transport, pool: Any, flavor: Flavor, core: Any) -> None:
+        self._spec = spec
         self._pool = pool
         self._flavor = flavor
         self._core = core
@@ -98,7 +106,7 @@ class _Core2SyncTransport:
         try:
             response = self._pool.handle_request(_core_request(self._core, request))
         except Exception as exc:  # noqa: BLE001 - re-raised, mapped to the flavour's class
-            _reraise(self._flavor, exc)
+            _reraise(self._flavor, exc, self._spec, request)
         return _flavor_response(self._flavor, self._stream_class, response)
 
     def close(self) -> None:
@@ -108,7 +116,8 @@ class _Core2SyncTransport:
 class _Core2AsyncTransport:
     """An httpx ``AsyncBaseTransport`` over an httpcore2 ``AsyncConnectionPool``."""
 
-    def __init__(self, pool: Any, flavor: Flavor, core: Any) -> None:
+    def __init__(self, spec: HTTPCore2Transport, pool: Any, flavor: Flavor, core: Any) -> None:
+        self._spec = spec
         self._pool = pool
         self._flavor = flavor
         self._core = core
@@ -118,7 +127,7 @@ class _Core2AsyncTransport:
         try:
             response = await self._pool.handle_async_request(_core_request(self._core, request))
         except Exception as exc:  # noqa: BLE001 - re-raised, mapped to the flavour's class
-            _reraise(self._flavor, exc)
+            _reraise(self._flavor, exc, self._spec, request)
         return _flavor_response(self._flavor, self._stream_class, response)
 
     async def aclose(self) -> None:

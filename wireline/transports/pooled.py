@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 from wireline.errors import ConfigError
 from wireline.redaction import redact_url
 from wireline.transports.base import TransportSpec
-from wireline.transports.tls import CertTypes, TLSConfig, VerifyTypes
+from wireline.transports.tls import CertTypes, TLSConfig, VerifyTypes, explain_tls_failure
 
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["Limits", "PooledTransport"]
+__all__ = ["Limits", "PooledTransport", "check_proxy"]
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 
@@ -120,7 +120,7 @@ class PooledTransport(TransportSpec):
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise ConfigError("retries", retries, "a whole number of connection retries >= 0")
         if proxy is not None:
-            _check_proxy(proxy)
+            check_proxy(proxy)
         for key, text in (("local_address", local_address), ("uds", uds)):
             if text is not None and not isinstance(text, str):
                 raise ConfigError(key, text, "a string")
@@ -173,6 +173,17 @@ class PooledTransport(TransportSpec):
                     context = self._ssl_context = self.tls.ssl_context()
         return context
 
+    def explain_failure(self, error: BaseException, request: Any) -> None:
+        """Put which host, what was trusted and how to fix it in a TLS failure's message, in place.
+
+        Backends call this with the flavour's error (``httpx.ConnectError``...) before raising it;
+        the error keeps its type, so SDKs classify it as before. Other failures are left alone.
+        """
+        url = request.url
+        message = explain_tls_failure(error, host=url.host, port=url.port, tls=self.tls, proxy=self.proxy)
+        if message is not None:
+            error.args = (message, *error.args[1:])
+
     @property
     def proxy_scheme(self) -> str | None:
         """The proxy URL's scheme (``"http"``, ``"socks5"``...), or ``None`` without a proxy."""
@@ -191,7 +202,7 @@ class PooledTransport(TransportSpec):
         if self.proxy:
             yield f"  through the proxy {redact_url(self.proxy)}"
         if urlsplit(url).scheme == "https":
-            yield f"  TLS: trusts {self.tls.trust_source}" + (" ; presents a client certificate" if self.cert else "")
+            yield f"  TLS: trusts {self.tls.trust_source}" + ("; presents a client certificate" if self.cert else "")
 
     def settings(self) -> dict[str, Any]:
         shown = super().settings()
@@ -201,7 +212,8 @@ class PooledTransport(TransportSpec):
         return shown
 
 
-def _check_proxy(proxy: object) -> None:
+def check_proxy(proxy: object) -> None:
+    """Raise :class:`ConfigError` unless ``proxy`` is a proxy URL of a supported scheme, with a host."""
     if not isinstance(proxy, str):
         raise ConfigError("proxy", proxy, "a proxy URL string such as 'http://proxy.corp:3128'")
     try:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from wireline._flavors import Flavor
+    from wireline.transports.pooled import PooledTransport
 
 __all__ = ["BODY_SENT", "HEADERS_SENT", "Exchange", "current_exchange", "raise_mapped"]
 
@@ -159,15 +160,22 @@ def _lost_to_os_error(exc: aiohttp.ClientPayloadError) -> bool:
 _TRAILING_ERROR = re.compile(r"\. (\w+)\([^()]*\)$")
 
 
-def raise_mapped(exc: BaseException, exchange: Exchange, flavor: Flavor) -> Any:
-    """Raise ``exc`` (from aiohttp or from the request's own body stream) as the flavour expects."""
+def raise_mapped(exc: BaseException, exchange: Exchange, flavor: Flavor, spec: PooledTransport | None = None) -> Any:
+    """Raise ``exc`` (from aiohttp or from the request's own body stream) as the flavour expects.
+
+    With ``spec``, a refused TLS handshake's message says what was trusted and how to fix it.
+    """
     if exchange.body_error is not None:
         # The request's body stream failed: that error is the caller's, as with httpcore.
         raise exchange.body_error from None
     if exchange.timed_out is not None:
         name = exchange.timed_out
         raise flavor_error(flavor, name, _TIMEOUT_MESSAGES[name], exchange.request) from exc
-    raise flavor_error(flavor, _error_name(exc, exchange), str(exc) or type(exc).__name__, exchange.request) from exc
+    error = flavor_error(flavor, _error_name(exc, exchange), str(exc) or type(exc).__name__, exchange.request)
+    error.__cause__ = exc  # before explaining: the explanation looks for the TLS error in the causes
+    if spec is not None:
+        spec.explain_failure(error, exchange.request)
+    raise error from exc
 
 
 _TIMEOUT_MESSAGES = {

@@ -184,7 +184,7 @@ class SessionTransport:
         except Exception as exc:  # noqa: BLE001 - re-raised as the flavour's class
             if exchange.trace is not None:
                 await exchange.failed(exc)
-            raise_mapped(exc, exchange, flavor)
+            raise_mapped(exc, exchange, flavor, self._spec)
         finally:
             current_exchange.reset(token)
         if exchange.trace is not None:

@@ -89,6 +89,7 @@ async def test_https_through_a_connect_tunnel_that_wants_auth(
     assert "REDACTED" in repr(router)
 
 
+@pytest.mark.transport_settings(proxy="socks5://127.0.0.1:1080")  # over the base transports that speak SOCKS5
 @pytest.mark.parametrize("auth", [False, True], ids=["no-auth", "auth"])
 async def test_socks5(
     *,
@@ -150,6 +151,7 @@ async def test_an_unreachable_proxy_fails_over_to_the_next(
     await client.aclose()
 
 
+@pytest.mark.transport_settings(proxy="socks5://127.0.0.1:1080")  # one of the two is a SOCKS5 proxy
 async def test_when_no_proxy_can_be_reached_the_error_says_which(
     driver: Driver, make_stack: Any, server: RunningServer
 ) -> None:

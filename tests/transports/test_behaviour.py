@@ -2,7 +2,8 @@
 
 Each test runs over every base transport wireline ships (``make_stack``) in every flavour and
 mode it serves (``driver``), against real sockets: servers that stall, reset, lie about their
-body or never read (``misbehaving``), trustme certificates, and a real proxy (proxy.py).
+body or never read (``misbehaving``), and trustme certificates. (Proxies and TLS failures are
+tested over every base transport in tests/middleware/test_proxy.py and tests/transports/test_tls.py.)
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import Driver
+from tests.proxies import TLSFiles
 from tests.servers import RunningServer
 from tests.transports import misbehaving
-from tests.transports.conftest import RunningProxy
 from wireline.middleware import Middleware
-from wireline.transports import Limits, Route
+from wireline.transports import Limits
 
 pytestmark = pytest.mark.anyio
 
@@ -50,6 +51,25 @@ class TestTimeouts:
         """The read timeout bounds the silence between chunks: the first chunk arrives, then ReadTimeout."""
         http = __import__(driver.flavor)
         client = driver.client(make_stack(), timeout=timeout(driver.flavor, read=SHORT))
+        with misbehaving.raw_server(misbehaving.stall_after_first_chunk) as server:
+            async with client.stream("GET", server.url) as stream:
+                assert await stream.next() == b"first"
+                with pytest.raises(http.ReadTimeout):
+                    await stream.next()
+        await client.aclose()
+
+    async def test_a_read_timeout_changed_after_the_headers_bounds_the_body(
+        self, driver: Driver, make_stack: Any
+    ) -> None:
+        """The read timeout is read at every read, as httpcore does: a layer may shorten it for the body."""
+        http = __import__(driver.flavor)
+
+        class IdleTimeout(Middleware):
+            def on_response(self, request: Any, response: Any) -> None:
+                request.extensions["timeout"]["read"] = SHORT
+
+        # No timeout of the client's own: only the layer's can end the wait.
+        client = driver.client(make_stack(IdleTimeout()), timeout=None)
         with misbehaving.raw_server(misbehaving.stall_after_first_chunk) as server:
             async with client.stream("GET", server.url) as stream:
                 assert await stream.next() == b"first"
@@ -197,12 +217,14 @@ class TestConnectionEvents:
         assert events == REQUEST_EVENTS
         await client.aclose()
 
-    async def test_tls_is_reported(self, driver: Driver, make_stack: Any, https_url: str, ca_file: str) -> None:
+    async def test_tls_is_reported(
+        self, driver: Driver, make_stack: Any, https_server: RunningServer, tls_files: TLSFiles
+    ) -> None:
         """A TLS connection reports start_tls after connecting, with the server name."""
         events: list[str] = []
         infos: dict[str, Any] = {}
-        client = driver.client(make_stack(verify=ca_file))
-        await client.get(f"{https_url}/echo", extensions={"trace": recorder(driver, events, infos)})
+        client = driver.client(make_stack(verify=tls_files.ca_file))
+        await client.get(f"{https_server.url}/echo", extensions={"trace": recorder(driver, events, infos)})
         assert events[:4] == [
             "connection.connect_tcp.started",
             "connection.connect_tcp.complete",
@@ -324,50 +346,3 @@ async def wait_until(condition: Any, limit: float = 5.0) -> None:
         assert waited < limit, "condition not met in time"
         await asyncio.sleep(0.02)
         waited += 0.02
-
-
-class TestProxies:
-    async def test_everything_goes_through_the_proxy(  # noqa: PLR0917 - pytest fixtures
-        self,
-        driver: Driver,
-        make_stack: Any,
-        server: RunningServer,
-        https_url: str,
-        ca_file: str,
-        proxy_server: RunningProxy,
-    ) -> None:
-        """proxy= sends plain requests and CONNECT tunnels through the proxy, with its credentials."""
-        client = driver.client(make_stack(proxy=proxy_server.url, verify=ca_file))
-        response = await client.get(f"{server.url}/echo")
-        assert response.status_code == 200
-        assert "proxy-authorization" not in response.json()["headers"], "the proxy takes its credentials off"
-        assert (await client.get(f"{https_url}/echo")).status_code == 200  # through a CONNECT tunnel
-        await client.aclose()
-
-    async def test_a_proxy_refusing_a_tunnel_is_a_proxy_error(
-        self, driver: Driver, make_stack: Any, https_url: str, ca_file: str, proxy_server: RunningProxy
-    ) -> None:
-        """Without the proxy's credentials: a plain request gets its 407, a tunnel is a ProxyError."""
-        http = __import__(driver.flavor)
-        client = driver.client(make_stack(proxy=proxy_server.url_without_credentials, verify=ca_file))
-        with pytest.raises(http.ProxyError, match="407"):
-            await client.get(f"{https_url}/echo")
-        await client.aclose()
-
-    async def test_a_route_sends_some_requests_through_a_proxy(
-        self, driver: Driver, make_stack: Any, server: RunningServer, proxy_server: RunningProxy
-    ) -> None:
-        """A Route in the request's extensions (what ProxyRouter sets) applies to the stack's base."""
-        corporate = Route.of("corporate", proxy=proxy_server.url_without_credentials)
-
-        class ThroughProxy(Middleware):
-            def on_request(self, request: Any) -> None:
-                if request.url.path == "/status/201":
-                    request.extensions["wireline.route"] = corporate
-
-        client = driver.client(make_stack(ThroughProxy()))
-        assert (await client.get(f"{server.url}/echo")).status_code == 200
-        # The proxy wants credentials this route does not carry: its 407 proves the request went there.
-        assert (await client.get(f"{server.url}/status/201")).status_code == 407
-        assert [seen.path for seen in server.state.seen] == ["/echo"]
-        await client.aclose()

@@ -18,7 +18,8 @@ import pytest
 
 import wireline
 from tests.conftest import BASE_TRANSPORTS, Driver
-from tests.servers import ServerState, free_socket, make_app, run_server
+from tests.proxies import TLSFiles
+from tests.servers import RunningServer, ServerState, free_socket, make_app, run_server
 from wireline.transports import HTTPTransport, InsecureTransportWarning, Limits, tls
 
 pytestmark = pytest.mark.anyio
@@ -26,96 +27,103 @@ pytestmark = pytest.mark.anyio
 
 class TestTrust:
     async def test_a_ca_bundle_path_is_trusted(
-        self, driver: Driver, make_stack: Any, https_url: str, ca_file: str
+        self, driver: Driver, make_stack: Any, https_server: RunningServer, tls_files: TLSFiles
     ) -> None:
         """verify=<CA bundle> makes the server's certificate trusted, in every flavour and mode."""
-        client = driver.client(make_stack(verify=ca_file))
-        response = await client.get(f"{https_url}/echo")
+        client = driver.client(make_stack(verify=tls_files.ca_file))
+        response = await client.get(f"{https_server.url}/echo")
         assert response.status_code == 200
         await client.aclose()
 
     async def test_the_default_trust_refuses_an_unknown_ca(
-        self, driver: Driver, make_stack: Any, https_url: str
+        self, driver: Driver, make_stack: Any, https_server: RunningServer
     ) -> None:
         """Without the CA, the handshake fails with the flavour's own ConnectError."""
         http = __import__(driver.flavor)
         client = driver.client(make_stack())
         with pytest.raises(http.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-            await client.get(f"{https_url}/echo")
+            await client.get(f"{https_server.url}/echo")
         await client.aclose()
 
     async def test_an_ssl_context_is_used_as_is(
-        self, driver: Driver, make_stack: Any, https_url: str, ca_file: str
+        self, driver: Driver, make_stack: Any, https_server: RunningServer, tls_files: TLSFiles
     ) -> None:
         """verify=<ssl.SSLContext> is the context in force."""
-        context = ssl.create_default_context(cafile=ca_file)
+        context = ssl.create_default_context(cafile=tls_files.ca_file)
         stack = make_stack(verify=context)
         assert stack.base.ssl_context() is context
         client = driver.client(stack)
-        assert (await client.get(f"{https_url}/echo")).status_code == 200
+        assert (await client.get(f"{https_server.url}/echo")).status_code == 200
         await client.aclose()
 
     async def test_ssl_cert_file_is_honoured_with_trust_env(
-        self, driver: Driver, make_stack: Any, https_url: str, ca_file: str, monkeypatch: pytest.MonkeyPatch
+        self,
+        driver: Driver,
+        make_stack: Any,
+        https_server: RunningServer,
+        tls_files: TLSFiles,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """SSL_CERT_FILE is the default trust when trust_env is on, and ignored when off."""
-        monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+        monkeypatch.setenv("SSL_CERT_FILE", tls_files.ca_file)
         http = __import__(driver.flavor)
         client = driver.client(make_stack())
-        assert (await client.get(f"{https_url}/echo")).status_code == 200
+        assert (await client.get(f"{https_server.url}/echo")).status_code == 200
         untrusting = driver.client(make_stack(trust_env=False))
         with pytest.raises(http.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-            await untrusting.get(f"{https_url}/echo")
+            await untrusting.get(f"{https_server.url}/echo")
         await client.aclose()
         await untrusting.aclose()
 
     async def test_verify_false_works_and_is_warned_about_once(
-        self, driver: Driver, make_stack: Any, https_url: str, monkeypatch: pytest.MonkeyPatch
+        self, driver: Driver, make_stack: Any, https_server: RunningServer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """verify=False is allowed, with one warning for the process that says what to do instead."""
         monkeypatch.setattr(tls, "_warned", set())
         client = driver.client(make_stack(verify=False))
         with pytest.warns(InsecureTransportWarning, match="Pass your CA bundle"):
-            response = await client.get(f"{https_url}/echo")
+            response = await client.get(f"{https_server.url}/echo")
         assert response.status_code == 200
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             again = driver.client(make_stack(verify=False))
-            assert (await again.get(f"{https_url}/echo")).status_code == 200
+            assert (await again.get(f"{https_server.url}/echo")).status_code == 200
         await client.aclose()
         await again.aclose()
 
     async def test_a_client_certificate_is_presented(
-        self, driver: Driver, make_stack: Any, mtls_url: str, ca_file: str, client_cert: str
+        self, driver: Driver, make_stack: Any, mtls_server: RunningServer, tls_files: TLSFiles
     ) -> None:
         """cert= presents a client certificate (mTLS); without it the server refuses."""
         http = __import__(driver.flavor)
-        client = driver.client(make_stack(verify=ca_file, cert=client_cert))
-        assert (await client.get(f"{mtls_url}/echo")).status_code == 200
+        client = driver.client(make_stack(verify=tls_files.ca_file, cert=tls_files.client_cert))
+        assert (await client.get(f"{mtls_server.url}/echo")).status_code == 200
         await client.aclose()
-        refused = driver.client(make_stack(verify=ca_file))
+        refused = driver.client(make_stack(verify=tls_files.ca_file))
         with pytest.raises(http.TransportError):
-            await refused.get(f"{mtls_url}/echo")
+            await refused.get(f"{mtls_server.url}/echo")
         await refused.aclose()
 
-    async def test_one_context_serves_every_pool(self, make_stack: Any, https_url: str, ca_file: str) -> None:
+    async def test_one_context_serves_every_pool(
+        self, make_stack: Any, https_server: RunningServer, tls_files: TLSFiles
+    ) -> None:
         """The spec builds its SSL context once; every flavour's pool shares it."""
-        stack = make_stack(verify=ca_file)
+        stack = make_stack(verify=tls_files.ca_file)
         for flavor in ("httpx", "httpx2"):
             client = stack.async_client(flavor)
-            assert (await client.get(f"{https_url}/echo")).status_code == 200
+            assert (await client.get(f"{https_server.url}/echo")).status_code == 200
         first = stack.base.ssl_context()
         assert stack.base.ssl_context() is first
 
 
 @pytest.fixture(scope="module")
-def h2_url(server_files: tuple[str, str]) -> Iterator[str]:
+def h2_url(tls_files: TLSFiles) -> Iterator[str]:
     """An HTTPS server that speaks HTTP/2 (hypercorn)."""
     hypercorn_asyncio = pytest.importorskip("hypercorn.asyncio")
     from hypercorn.config import Config
 
     config = Config()
-    config.certfile, config.keyfile = server_files
+    config.certfile, config.keyfile = tls_files.server_cert, tls_files.server_key
     sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()
@@ -148,12 +156,14 @@ def h2_url(server_files: tuple[str, str]) -> Iterator[str]:
 
 
 @pytest.mark.transport_settings(http2=True)
-async def test_http2_is_negotiated_when_asked(driver: Driver, make_stack: Any, h2_url: str, ca_file: str) -> None:
+async def test_http2_is_negotiated_when_asked(
+    driver: Driver, make_stack: Any, h2_url: str, tls_files: TLSFiles
+) -> None:
     """http2=True speaks HTTP/2 to a server that offers it; the default speaks HTTP/1.1."""
-    client = driver.client(make_stack(http2=True, verify=ca_file))
+    client = driver.client(make_stack(http2=True, verify=tls_files.ca_file))
     assert (await client.get(f"{h2_url}/echo")).http_version == "HTTP/2"
     await client.aclose()
-    client = driver.client(make_stack(verify=ca_file))
+    client = driver.client(make_stack(verify=tls_files.ca_file))
     assert (await client.get(f"{h2_url}/echo")).http_version == "HTTP/1.1"
     await client.aclose()
 

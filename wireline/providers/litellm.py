@@ -33,7 +33,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from wireline.errors import ConfigError
-from wireline.providers._common import import_sdk, tags
+from wireline.providers._common import http_clients_for_both_modes, import_sdk, tags
 
 if TYPE_CHECKING:
     from wireline.stack import Stack
@@ -109,8 +109,11 @@ def install(stack: Stack) -> None:
     with _lock:
         if _replaced is None:
             _replaced = (litellm.client_session, litellm.aclient_session)
-        litellm.client_session = stack.client("httpx", follow_redirects=True)
-        litellm.aclient_session = stack.async_client("httpx", follow_redirects=True)
+        # Both at once; a mode the base transport cannot serve (aiohttp: sync) gets a client that
+        # raises the stack's reason, so LiteLLM never goes around the stack.
+        litellm.client_session, litellm.aclient_session = http_clients_for_both_modes(
+            stack, "httpx", extensions={}, follow_redirects=True
+        )
         _flush(litellm.in_memory_llm_clients_cache)
 
 

@@ -186,9 +186,15 @@ def tls_refusal(error: BaseException) -> ssl.SSLError | None:
     for _ in range(_CHAIN_LIMIT):
         if cause is None:
             return None
-        if isinstance(cause, ssl.SSLError) and not isinstance(
-            cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ssl.SSLWantReadError)
-        ):
+        if isinstance(cause, ssl.SSLError):
+            # Some libraries' errors are SSLErrors that wrap the original (aiohttp's
+            # ClientConnectorCertificateError): the original says what happened.
+            inner = cause.__cause__
+            if isinstance(inner, ssl.SSLError):
+                cause = inner
+                continue
+            if isinstance(cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ssl.SSLWantReadError)):
+                return None
             return cause
         cause = cause.__cause__ or cause.__context__
     return None

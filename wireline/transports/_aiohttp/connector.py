@@ -77,7 +77,6 @@ class ObservedConnector(aiohttp.BaseConnector):
                 await asyncio.sleep(delay)
                 await exchange.emit("connection.retry.complete", {"return_value": None})
                 continue
-            exchange.new_connection = True
             if exchange.trace is not None:
                 await self._connected_events(req, exchange, protocol, started)
             return protocol

@@ -36,7 +36,7 @@ class Exchange:
     __slots__ = (
         "body_error",
         "connect_timeout",
-        "new_connection",
+        "on_closed",
         "pool_timeout",
         "read_timeout",
         "request",
@@ -58,12 +58,18 @@ class Exchange:
         self.write_timeout = timeouts.get("write")
         self.writing = False
         self.streamed_body = False
-        self.new_connection = False  # whether the connection was made for this request
+        self.on_closed: Callable[[], None] | None = None  # called once, when the response is closed
         self.body_error: BaseException | None = None
         self.transport: asyncio.Transport | None = None  # the connection's, once it has one
         self.timed_out: TransportErrorName | None = None  # set when wireline's own timer fired
         # Trace events already sent for the request phases, so each is sent once, in order.
         self.sent = 0
+
+    def closed(self) -> None:
+        """The exchange is over (its response closed, or it failed): tell whoever counts."""
+        on_closed, self.on_closed = self.on_closed, None
+        if on_closed is not None:
+            on_closed()
 
     def write_timer_fired(self) -> None:
         """The write timeout: abort the connection, so aiohttp's writer and the reader both fail."""

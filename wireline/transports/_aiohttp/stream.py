@@ -25,17 +25,32 @@ class ResponseStream:
         self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        content = self._response.content
+        response = self._response
+        content = response.content
         exchange = self._exchange
         traced = exchange.trace is not None
         if traced:
             await exchange.emit("http11.receive_response_body.started", {"request": exchange.request})
+        # httpcore reads request.extensions["timeout"]["read"] at every read, and layers rely on
+        # it: Retry shortens it to its idle timeout once the headers are in. Follow its changes.
+        timeouts = exchange.request.extensions.get("timeout")
+        read_timeout = exchange.read_timeout
+        connection = response.connection
+        protocol = None if connection is None else connection.protocol
         try:
             while True:
-                chunk = await content.readany()
-                if not chunk:
-                    break
-                yield chunk
+                if timeouts is not None and protocol is not None and timeouts.get("read") != read_timeout:
+                    read_timeout = timeouts.get("read")
+                    if not content.is_eof():
+                        protocol.read_timeout = read_timeout
+                        protocol.start_timeout()  # the wait from now on is the one bounded
+                # One HTTP chunk at a time (or what arrived, without chunked encoding), as httpcore
+                # yields them: an SSE event the server flushed as a chunk arrives as one piece.
+                chunk, chunk_ended = await content.readchunk()
+                if chunk:
+                    yield chunk
+                elif not chunk_ended:
+                    break  # the end of the body
         except Exception as exc:  # noqa: BLE001 - re-raised as the flavour's class
             if traced:
                 await exchange.emit("http11.receive_response_body.failed", {"exception": exc})
@@ -51,6 +66,7 @@ class ResponseStream:
         traced = exchange.trace is not None
         if traced:
             await exchange.emit("http11.response_closed.started", {})
+        exchange.closed()
         response = self._response
         if response.content.is_eof():
             response.release()  # the connection goes back to the pool

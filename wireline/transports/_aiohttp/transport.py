@@ -49,8 +49,6 @@ _MAX_HEADERS = 1024
 _HTTP_VERSIONS = {(1, 1): b"HTTP/1.1", (1, 0): b"HTTP/1.0"}
 _NO_TIMEOUTS: dict[str, float | None] = {}
 
-_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
-
 
 def _accepted(function: Callable[..., Any], **wanted: Any) -> dict[str, Any]:
     """The keyword arguments of ``wanted`` that ``function`` takes (aiohttp adds some over versions)."""
@@ -108,6 +106,14 @@ class SessionTransport:
                 self._proxy_authorization = _basic_auth(proxy.user, proxy.password or "")
             self._proxy = proxy.with_user(None)
         self._uds = spec.uds
+        self._in_flight = 0
+
+    def in_flight(self) -> int:
+        """Requests sent through this pool whose response is not closed yet (for tests and metrics)."""
+        return self._in_flight
+
+    def _one_less(self) -> None:
+        self._in_flight -= 1
 
     def _open(self) -> aiohttp.ClientSession:
         spec = self._spec
@@ -141,6 +147,9 @@ class SessionTransport:
             trust_env=False,  # proxy variables are ProxyRouter's business; TLS ones are in ssl_context()
             **_SESSION_LIMITS,
         )
+        # ClientSession.request resends an idempotent request once when its connection fails; over
+        # httpcore nothing is resent behind the stack's back, and neither is it here.
+        self._session._retry_connection = False  # noqa: SLF001 - no public switch for it
         self._loop = asyncio.get_running_loop()
         return self._session
 
@@ -178,13 +187,19 @@ class SessionTransport:
                 options["proxy_headers"] = {"Proxy-Authorization": self._proxy_authorization}
             else:  # the request itself goes to the proxy
                 items.append(("Proxy-Authorization", self._proxy_authorization))
+        self._in_flight += 1
+        exchange.on_closed = self._one_less
         token = current_exchange.set(exchange)
         try:
             response = await self._send(session, exchange, items, data, options)
         except Exception as exc:  # noqa: BLE001 - re-raised as the flavour's class
+            exchange.closed()
             if exchange.trace is not None:
                 await exchange.failed(exc)
             raise_mapped(exc, exchange, flavor, self._spec)
+        except BaseException:  # cancelled: nothing is in flight any more
+            exchange.closed()
+            raise
         finally:
             current_exchange.reset(token)
         if exchange.trace is not None:
@@ -213,63 +228,54 @@ class SessionTransport:
         ``ClientSession.request`` is built for aiohttp's users: redirects, cookies, auth, netrc,
         proxy variables, middlewares, a total timeout... none of which applies here (the httpx
         client above does all that), and together they cost about a fifth of aiohttp's time per
-        request. This is what is left of it: connect, send, read the head, and aiohttp's one retry
-        of an idempotent request that found its kept-alive connection closed.
+        request. This is what is left of it: connect, send, read the head. (Nor does it resend an
+        idempotent request that failed, as ``ClientSession.request`` does: resending is the
+        stack's ``Retry`` policy's decision, as it is over httpcore.)
         """
         method = exchange.request.method
         connector = session.connector
         assert connector is not None  # noqa: S101 - the session is open
-        timeout = self._client_timeout(exchange)
         target = _aiohttp_url(exchange.request.url)
-        retry_stale = method in _IDEMPOTENT_METHODS and not exchange.streamed_body
-        while True:
-            request = ClientRequest(
-                method,
-                target,
-                headers=items,
-                skip_auto_headers=_SKIP_AUTO_HEADERS,
-                data=data,
-                loop=self._loop,
-                session=session,
-                proxy=self._proxy,
-                proxy_headers=options.get("proxy_headers"),
-                server_hostname=options.get("server_hostname"),
-            )
-            exchange.new_connection = False
-            try:
-                connection = await connector.connect(request, [], timeout)
-            except TimeoutError as exc:
-                if isinstance(exc, aiohttp.ClientError):
-                    raise
-                raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {target}") from exc
-            protocol = connection.protocol
-            assert protocol is not None  # noqa: S101 - a connection from connect() has one
-            protocol.set_response_params(
-                skip_payload=method == "HEAD", read_timeout=exchange.read_timeout, **_RESPONSE_PARAMS
-            )
-            try:
-                response = await request.send(connection)
-                try:
-                    await response.start(connection)
-                except BaseException:
-                    response.close()
-                    raise
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
-                connection.close()
-                if retry_stale and not exchange.new_connection:
-                    retry_stale = False  # the server closed a kept-alive connection as we sent: once more
-                    continue
+        request = ClientRequest(
+            method,
+            target,
+            headers=items,
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
+            data=data,
+            loop=self._loop,
+            session=session,
+            proxy=self._proxy,
+            proxy_headers=options.get("proxy_headers"),
+            server_hostname=options.get("server_hostname"),
+        )
+        try:
+            connection = await connector.connect(request, [], self._client_timeout(exchange))
+        except TimeoutError as exc:
+            if isinstance(exc, aiohttp.ClientError):
                 raise
-            except aiohttp.ClientError:  # its timeouts are OSErrors too: keep them as they are
-                connection.close()
-                raise
-            except OSError as exc:
-                connection.close()
-                raise aiohttp.ClientOSError(*exc.args) from exc
+            raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {target}") from exc
+        protocol = connection.protocol
+        assert protocol is not None  # noqa: S101 - a connection from connect() has one
+        protocol.set_response_params(
+            skip_payload=method == "HEAD", read_timeout=exchange.read_timeout, **_RESPONSE_PARAMS
+        )
+        try:
+            response = await request.send(connection)
+            try:
+                await response.start(connection)
             except BaseException:
-                connection.close()
+                response.close()
                 raise
-            return response
+        except aiohttp.ClientError:  # its timeouts are OSErrors too: keep them as they are
+            connection.close()
+            raise
+        except OSError as exc:
+            connection.close()
+            raise aiohttp.ClientOSError(*exc.args) from exc
+        except BaseException:
+            connection.close()
+            raise
+        return response
 
     @staticmethod
     async def _headers_received(response: aiohttp.ClientResponse, exchange: Exchange) -> None:

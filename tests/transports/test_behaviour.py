@@ -30,6 +30,17 @@ def timeout(flavor: str, **short: float) -> Any:
     return __import__(flavor).Timeout(10.0, **short)
 
 
+async def first_chunk_then_read_timeout(driver: Driver, client: Any) -> None:
+    """From a server that stalls after one chunk: that chunk, then the flavour's ReadTimeout."""
+    http = __import__(driver.flavor)
+    with misbehaving.raw_server(misbehaving.stall_after_first_chunk) as server:
+        async with client.stream("GET", server.url) as stream:
+            assert await stream.next() == b"first"
+            with pytest.raises(http.ReadTimeout):
+                await stream.next()
+    await client.aclose()
+
+
 class TestTimeouts:
     async def test_connect(self, driver: Driver, make_stack: Any) -> None:
         """A connection that cannot be made in time is a ConnectTimeout."""
@@ -49,20 +60,13 @@ class TestTimeouts:
 
     async def test_read_is_the_idle_time_between_chunks(self, driver: Driver, make_stack: Any) -> None:
         """The read timeout bounds the silence between chunks: the first chunk arrives, then ReadTimeout."""
-        http = __import__(driver.flavor)
         client = driver.client(make_stack(), timeout=timeout(driver.flavor, read=SHORT))
-        with misbehaving.raw_server(misbehaving.stall_after_first_chunk) as server:
-            async with client.stream("GET", server.url) as stream:
-                assert await stream.next() == b"first"
-                with pytest.raises(http.ReadTimeout):
-                    await stream.next()
-        await client.aclose()
+        await first_chunk_then_read_timeout(driver, client)
 
     async def test_a_read_timeout_changed_after_the_headers_bounds_the_body(
         self, driver: Driver, make_stack: Any
     ) -> None:
         """The read timeout is read at every read, as httpcore does: a layer may shorten it for the body."""
-        http = __import__(driver.flavor)
 
         class IdleTimeout(Middleware):
             def on_response(self, request: Any, response: Any) -> None:
@@ -70,12 +74,7 @@ class TestTimeouts:
 
         # No timeout of the client's own: only the layer's can end the wait.
         client = driver.client(make_stack(IdleTimeout()), timeout=None)
-        with misbehaving.raw_server(misbehaving.stall_after_first_chunk) as server:
-            async with client.stream("GET", server.url) as stream:
-                assert await stream.next() == b"first"
-                with pytest.raises(http.ReadTimeout):
-                    await stream.next()
-        await client.aclose()
+        await first_chunk_then_read_timeout(driver, client)
 
     async def test_write(self, driver: Driver, make_stack: Any) -> None:
         """A body the server does not read is a WriteTimeout once the socket's buffers are full."""

@@ -50,6 +50,14 @@ class TestRefusals:
             AiohttpTransport(**settings)
         assert str(caught.value).startswith(message)
 
+    def test_a_socks_route_is_refused_when_the_stack_is_made(self) -> None:
+        """ProxyRouter's routes are checked against the base transport when the stack is built."""
+        from wireline.middleware import ProxyRouter
+
+        with pytest.raises(wireline.ConfigError, match=r"can take ProxyRouter's route .*aiohttp cannot use SOCKS"):
+            wireline.Stack(ProxyRouter({"*": "socks5://proxy.corp:1080"}), transport=AiohttpTransport())
+        wireline.Stack(ProxyRouter({"*": "http://proxy.corp:3128"}), transport=AiohttpTransport())
+
     def test_the_refusal_names_the_key_in_config(self) -> None:
         with pytest.raises(wireline.ConfigError, match=r"^transport\.http2: expected false: aiohttp speaks HTTP/1\.1"):
             wireline.Stack.from_config({"transport": {"use": "aiohttp", "http2": True}})

@@ -145,6 +145,12 @@ class ProxyRouter(Middleware):
                         f"a base transport that takes {key}= for ProxyRouter's route {route.name!r} "
                         "(wireline.transports.HTTPTransport does)",
                     )
+            try:  # a route the base cannot take (a SOCKS proxy on aiohttp, say) fails now, not mid-request
+                base.replace(**dict(route.settings))
+            except ConfigError as refused:
+                raise ConfigError(
+                    "transport", base, f"a base transport that can take ProxyRouter's route {route.name!r}: {refused}"
+                ) from None
 
     def settings(self) -> dict[str, Any]:
         shown: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import weakref
 from typing import Any
 
 import pytest
@@ -260,6 +261,18 @@ class TestResponse:
         network_stream = response.extensions["network_stream"]
         assert network_stream.get_extra_info("server_addr") == ("127.0.0.1", server.port)
         assert network_stream.get_extra_info("client_addr")[1] == response.json()["client_port"]
+        await client.aclose()
+
+    async def test_one_network_stream_per_connection(
+        self, driver: Driver, make_stack: Any, server: RunningServer
+    ) -> None:
+        """Responses on one connection share its network stream (layers tell reuse by it), weakly referable."""
+        client = driver.client(make_stack())
+        first = await client.get(f"{server.url}/echo")
+        second = await client.get(f"{server.url}/echo")
+        assert first.json()["client_port"] == second.json()["client_port"]
+        assert first.extensions["network_stream"] is second.extensions["network_stream"]
+        assert weakref.ref(first.extensions["network_stream"])() is not None
         await client.aclose()
 
     async def test_socket_options_are_set(self, driver: Driver, make_stack: Any, server: RunningServer) -> None:

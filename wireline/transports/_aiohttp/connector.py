@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,7 +23,15 @@ if TYPE_CHECKING:
     from aiohttp.client_reqrep import ClientRequest
     from aiohttp.tracing import Trace
 
-__all__ = ["NetworkStream", "ObservedConnector", "PoolTimeoutError", "TCPConnector", "UnixConnector", "socket_factory"]
+__all__ = [
+    "NetworkStream",
+    "ObservedConnector",
+    "PoolTimeoutError",
+    "TCPConnector",
+    "UnixConnector",
+    "network_stream",
+    "socket_factory",
+]
 
 # httpcore's backoff between connection attempts: 0 s, then 0.5, 1, 2, ...
 _RETRY_BACKOFF_FACTOR = 0.5
@@ -114,7 +123,7 @@ class ObservedConnector(aiohttp.BaseConnector):
 
     @staticmethod
     async def _connected_events(req: ClientRequest, exchange: Exchange, protocol: Any, started: str) -> None:
-        stream = NetworkStream(protocol.transport)
+        stream = network_stream(protocol.transport)
         await exchange.emit(f"{started}.complete", {"return_value": stream})
         if req.is_ssl():
             # aiohttp connects and shakes hands in one call: the handshake's time is inside the
@@ -167,6 +176,16 @@ def socket_factory(options: tuple[tuple[Any, ...], ...]) -> Callable[[Any], sock
 # -- the network stream httpcore puts in response.extensions --------------------------------
 
 
+def network_stream(transport: asyncio.Transport | None) -> NetworkStream:
+    """The connection's network stream: one object per connection, as httpcore's (layers compare them)."""
+    if transport is None:
+        return _NO_STREAM
+    stream = _streams.get(transport)
+    if stream is None:
+        stream = _streams[transport] = NetworkStream(transport)
+    return stream
+
+
 class NetworkStream:
     """``response.extensions["network_stream"]``: the connection's details (httpcore's names).
 
@@ -174,7 +193,7 @@ class NetworkStream:
     read from, written to or upgraded through this object.
     """
 
-    __slots__ = ("_transport",)
+    __slots__ = ("__weakref__", "_transport")
 
     _NAMES: ClassVar[dict[str, str]] = {
         "client_addr": "sockname",
@@ -197,3 +216,8 @@ class NetworkStream:
 
     def __repr__(self) -> str:
         return f"<wireline aiohttp network stream {self.get_extra_info('server_addr')!r}>"
+
+
+_NO_STREAM = NetworkStream(None)
+# Connections' streams, by their asyncio transport (gone with it).
+_streams: weakref.WeakKeyDictionary[asyncio.BaseTransport, NetworkStream] = weakref.WeakKeyDictionary()

@@ -15,10 +15,10 @@ from aiohttp.client_reqrep import ClientRequest
 
 from wireline.redaction import redact_url
 from wireline.transports._aiohttp.connector import (
-    NetworkStream,
     ObservedConnector,
     TCPConnector,
     UnixConnector,
+    network_stream,
     socket_factory,
 )
 from wireline.transports._aiohttp.exchange import BODY_SENT, Exchange, current_exchange, raise_mapped
@@ -309,7 +309,7 @@ class SessionTransport:
             "http_version": _http_version(response),
             "reason_phrase": _reason(response),
             # The connection may be back in the pool already (a body read whole on arrival).
-            "network_stream": NetworkStream(exchange.transport),
+            "network_stream": network_stream(exchange.transport),
         }
         return self._response_class(
             status_code=response.status,

@@ -19,7 +19,7 @@ from wireline.middleware.base import Middleware, as_middleware
 from wireline.transports._built import async_transport_class, sync_transport_class
 from wireline.transports._chain import compile_async, compile_sync
 from wireline.transports._pools import Pools, ensure_supported
-from wireline.transports.base import TransportSpec
+from wireline.transports.base import OpenConnection, TransportSpec
 from wireline.transports.http import HTTPTransport
 
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ class Stack:
             retry, say); the message says which layer and why.
     """
 
-    __slots__ = ("_chains", "_layers", "_lock", "_pools", "_spec")
+    # __weakref__: layers that observe the stack (Tracing's open-connections metric) hold it weakly.
+    __slots__ = ("__weakref__", "_chains", "_layers", "_lock", "_pools", "_spec")
 
     def __init__(self, *middleware: Middleware | Any, transport: TransportSpec | None = None) -> None:
         self._layers: tuple[Middleware, ...] = tuple(
@@ -281,6 +282,14 @@ class Stack:
     def _describe(self, flavor: str) -> str:
         names = " > ".join(type(layer).__name__ for layer in self._layers) or "no middleware"
         return f"{flavor}, {names} > {type(self._spec).__name__}"
+
+    def connections(self) -> list[OpenConnection]:
+        """The connections the stack's pools hold open now, each ``active`` or ``idle``.
+
+        Read-only and safe from any thread; Tracing's ``http.client.open_connections`` metric
+        reads it. A base transport reports through :class:`~wireline.transports.ReportsConnections`.
+        """
+        return self._pools.connections()
 
     # -- closing --------------------------------------------------------------------------
 

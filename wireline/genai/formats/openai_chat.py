@@ -1,0 +1,127 @@
+"""OpenAI chat completions, and the APIs that copy it; also legacy completions and embeddings.
+
+The copies: Azure OpenAI, Groq, Mistral, DeepSeek, xAI, OpenRouter, vLLM, Ollama's ``/v1``...
+
+JSON: ``{"id", "model", "choices": [{"index", "message", "finish_reason"}], "usage": {"prompt_tokens",
+"completion_tokens", "prompt_tokens_details": {"cached_tokens"}, "completion_tokens_details":
+{"reasoning_tokens"}}}``.
+
+SSE: ``data: {chat.completion.chunk}`` events, then ``data: [DONE]``. Every chunk repeats the id and
+model; the finish reason comes in the last content chunk; usage comes in a final chunk with empty
+choices when ``stream_options.include_usage`` is set (Mistral always sends it; Groq also puts it in
+``x_groq.usage``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from wireline import _semconv as sc
+from wireline.genai._model import as_int
+from wireline.genai.formats._base import Reader, WireFormat, copy_params, model_and_stream
+from wireline.genai.formats._messages import chat_messages
+
+__all__ = ["OPENAI_CHAT", "OpenAIChat"]
+
+_PARAMS = (
+    ("max_tokens", sc.GEN_AI_REQUEST_MAX_TOKENS),
+    ("max_completion_tokens", sc.GEN_AI_REQUEST_MAX_TOKENS),
+    ("temperature", sc.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", sc.GEN_AI_REQUEST_TOP_P),
+    ("frequency_penalty", sc.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", sc.GEN_AI_REQUEST_PRESENCE_PENALTY),
+    ("stop", sc.GEN_AI_REQUEST_STOP_SEQUENCES),
+    ("seed", sc.GEN_AI_REQUEST_SEED),
+    ("n", sc.GEN_AI_REQUEST_CHOICE_COUNT),
+)
+
+# A chunk worth parsing: a finish reason that is a string, or usage that is an object.
+_INTERESTING = re.compile(rb'"(?:finish_reason|usage|x_groq|error)"\s*:\s*[{"\[]')
+
+
+class OpenAIChat(WireFormat):
+    """OpenAI chat completions and look-alikes (see the module docs)."""
+
+    name = "openai_chat"
+
+    def request_attributes(self, body: Mapping[str, Any], attributes: dict[str, Any]) -> None:
+        model_and_stream(body, attributes)
+        copy_params(body, attributes, _PARAMS)
+
+    def request_content(self, body: Mapping[str, Any]) -> tuple[list[Any] | None, list[Any] | None]:
+        prompt = body.get("prompt")
+        if isinstance(prompt, str):  # legacy completions
+            return None, [{"role": "user", "parts": [{"type": "text", "content": prompt}]}]
+        return None, chat_messages(body.get("messages"))
+
+    def reader(self, *, capture: bool) -> Reader:
+        return _ChatReader(capture=capture)
+
+
+class _ChatReader(Reader):
+    def __init__(self, *, capture: bool) -> None:
+        super().__init__(capture=capture)
+        self._seen_first = False
+
+    def wants(self, event: str | None, data: bytes) -> bool:
+        if self.capture or not self._seen_first:
+            return True
+        return _INTERESTING.search(data) is not None
+
+    def take(self, obj: Any, event: str | None) -> None:
+        if not isinstance(obj, Mapping):
+            return
+        response = self.response
+        self._seen_first = True
+        response.first(obj.get("id"), obj.get("model"))
+        for choice in obj.get("choices") or ():
+            if isinstance(choice, Mapping):
+                self._choice(choice)
+        usage = obj.get("usage")
+        if not isinstance(usage, Mapping):
+            groq = obj.get("x_groq")
+            usage = groq.get("usage") if isinstance(groq, Mapping) else None
+        if isinstance(usage, Mapping):
+            self._usage(usage)
+
+    def _choice(self, choice: Mapping[str, Any]) -> None:
+        index = as_int(choice.get("index")) or 0
+        reason = choice.get("finish_reason")
+        if isinstance(reason, str) and reason:
+            self.response.finish_reasons[index] = reason
+        output = self.response.output
+        if output is None:
+            return
+        message = choice.get("message") or choice.get("delta")
+        if isinstance(message, Mapping):
+            output.role(index, message.get("role"))
+            output.text(index, message.get("content"))
+            for position, call in enumerate(message.get("tool_calls") or ()):
+                if isinstance(call, Mapping):
+                    function: Any = call.get("function") or {}
+                    tool_index = as_int(call.get("index"))
+                    output.tool(
+                        index,
+                        position if tool_index is None else tool_index,
+                        call_id=call.get("id"),
+                        name=function.get("name"),
+                        arguments=function.get("arguments"),
+                    )
+        else:
+            output.text(index, choice.get("text"))  # legacy completions
+
+    def _usage(self, usage: Mapping[str, Any]) -> None:
+        response = self.response
+        response.input_tokens = as_int(usage.get("prompt_tokens"))
+        response.output_tokens = as_int(usage.get("completion_tokens"))
+        prompt_details = usage.get("prompt_tokens_details")
+        if isinstance(prompt_details, Mapping):
+            response.cache_read_tokens = as_int(prompt_details.get("cached_tokens"))
+        completion_details = usage.get("completion_tokens_details")
+        if isinstance(completion_details, Mapping):
+            response.reasoning_tokens = as_int(completion_details.get("reasoning_tokens"))
+
+
+OPENAI_CHAT = OpenAIChat()

@@ -13,16 +13,20 @@ from wireline.streams import StreamEnd, StreamObserver, observe
 
 if TYPE_CHECKING:
     from wireline.middleware.headers import Headers
+    from wireline.middleware.logging import Logging
+    from wireline.middleware.tracing import Tracing
 
 __all__ = [
     "Close",
     "FunctionMiddleware",
     "Headers",
+    "Logging",
     "Middleware",
     "Read",
     "Sleep",
     "StreamEnd",
     "StreamObserver",
+    "Tracing",
     "as_middleware",
     "observe",
 ]
@@ -30,6 +34,8 @@ __all__ = [
 # Built-in middleware: class name -> module. Imported lazily by __getattr__.
 _BUILTINS = {
     "Headers": "wireline.middleware.headers",
+    "Logging": "wireline.middleware.logging",
+    "Tracing": "wireline.middleware.tracing",
 }
 
 

@@ -242,7 +242,7 @@ class Stack:
         """
         _check_client_kwargs(client_kwargs)
         transport = self.transport(flavor, extensions=extensions)  # type: ignore[call-overload]
-        return get_flavor(flavor).http.Client(transport=transport, **client_kwargs)
+        return self._mark_traced(get_flavor(flavor).http.Client(transport=transport, **client_kwargs))
 
     @overload
     def async_client(
@@ -259,7 +259,14 @@ class Stack:
         """An ``AsyncClient`` of ``flavor`` whose transport is this stack (see :meth:`client`)."""
         _check_client_kwargs(client_kwargs)
         transport = self.async_transport(flavor, extensions=extensions)  # type: ignore[call-overload]
-        return get_flavor(flavor).http.AsyncClient(transport=transport, **client_kwargs)
+        return self._mark_traced(get_flavor(flavor).http.AsyncClient(transport=transport, **client_kwargs))
+
+    def _mark_traced(self, client: Any) -> Any:
+        # opentelemetry-instrumentation-httpx's instrument_client() skips a client carrying this flag;
+        # when a layer of this stack traces already, wrapping the stack would add a second span per call.
+        if any(layer.traces_http for layer in self._layers):
+            client._is_instrumented_by_opentelemetry = True  # noqa: SLF001 - the flag contrib reads
+        return client
 
     def _chain(self, flavor: str, *, asynchronous: bool) -> Any:
         key = (flavor, asynchronous)

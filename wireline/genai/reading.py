@@ -116,7 +116,7 @@ class ResponseParser:
         elif stream_requested and endpoint.wire_format.name == "gemini":
             self._framer = JSONArrayFramer(emit)
         else:
-            self._framer = WholeFramer(emit)
+            self._framer = WholeFramer(self._body)
 
     def on_chunk(self, chunk: bytes) -> None:
         framer = self._framer
@@ -142,6 +142,14 @@ class ResponseParser:
     def _give_up(self) -> None:
         self.failed = True
         self._framer = None
+
+    def _body(self, event: str | None, data: bytes) -> None:
+        # A whole JSON body: always parsed (``wants`` is about the events of a stream).
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            return
+        self.reader.take(obj, None)
 
     def _event(self, event: str | None, data: bytes) -> None:
         if not data or data == b"[DONE]":

@@ -107,6 +107,7 @@ class Tracing(Middleware):
     """
 
     unique: ClassVar[bool] = True
+    traces_http: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, overload
 from wireline._flavors import get_flavor
 from wireline.errors import ConfigError
 from wireline.middleware.base import Middleware, as_middleware
+from wireline.redaction import redact_url
 from wireline.transports._built import async_transport_class, sync_transport_class
 from wireline.transports._chain import compile_async, compile_sync
 from wireline.transports._pools import Pools, ensure_supported
@@ -123,7 +124,7 @@ class Stack:
 
     def explain(self, url: str) -> list[str]:
         """What each layer and the base transport would do to a request for ``url``, in words."""
-        lines = [f"{url}", "layers, outermost first:"]
+        lines = [redact_url(url), "layers, outermost first:"]
         for index, layer in enumerate(self._layers, 1):
             lines.append(f"  {index}. {layer!r}")
             lines.extend(f"     {line}" for line in layer.explain(url))

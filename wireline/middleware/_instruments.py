@@ -26,6 +26,7 @@ from opentelemetry import metrics
 from wireline import _semconv as sc
 from wireline._faults import report_once
 from wireline.middleware import _ends
+from wireline.middleware._attempt import flush_deferred
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
@@ -105,7 +106,9 @@ class Instruments:
 
     def _observe_active(self, options: CallbackOptions) -> Iterable[Observation]:
         try:
-            _ends.sweep()  # a quiet application still gets its abandoned responses ended
+            # A quiet application still gets its abandoned responses ended and its finished calls' failures counted.
+            _ends.sweep()
+            flush_deferred()
             with self._lock:
                 counts = list(self._active.items())
             Observation = self._observation  # noqa: N806 - a class

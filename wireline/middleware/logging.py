@@ -312,26 +312,34 @@ def _trace_ids(fields: dict[str, Any], span: Any) -> None:
         fields["span_id"] = format(context.span_id, "016x")
 
 
+#: Bytes read past a capture's cap, so that a secret the cap cuts through is still seen whole and redacted.
+_MARGIN: Final = 512
+
+
 def _request_body(request: Request, cap: int) -> str:
     try:
         body = request.content
     except Exception:  # noqa: BLE001 - a streamed body is not read here
         return "<streamed body, not captured>"
-    return _text(body[:cap], truncated=len(body) > cap)
+    return _text(body[: cap + _MARGIN], cap, more=len(body) > cap + _MARGIN)
 
 
-def _text(data: bytes, *, truncated: bool) -> str:
+def _text(data: bytes, cap: int, *, more: bool) -> str:
+    """Decoded, redacted, then cut to ``cap`` characters (redacting first: a cut must not hide a secret's shape)."""
     text = redactor.text(data.decode("utf-8", "replace"))
-    return f"{text}... (truncated)" if truncated else text
+    if more or len(text) > cap:
+        return f"{text[:cap]}... (truncated)"
+    return text
 
 
 class _BodyCapture:
     """Keeps the start of a response body (decompressed) for the log event; costs nothing past the cap."""
 
-    __slots__ = ("_cap", "_decoder", "_pieces", "_size", "_truncated", "_undecodable")
+    __slots__ = ("_cap", "_decoder", "_pieces", "_size", "_truncated", "_undecodable", "_wanted")
 
     def __init__(self, cap: int, content_encoding: str | None) -> None:
-        self._cap = cap
+        self._wanted = cap
+        self._cap = cap + _MARGIN
         self._pieces: list[bytes] = []
         self._size = 0
         self._truncated = False
@@ -345,7 +353,7 @@ class _BodyCapture:
     def on_chunk(self, chunk: bytes) -> None:
         if self._size >= self._cap or self._undecodable:
             if chunk:
-                self._truncated = self._truncated or self._size >= self._cap
+                self._truncated = True
             return
         try:
             data = self._decoder.decode(chunk) if self._decoder is not None else chunk
@@ -358,4 +366,4 @@ class _BodyCapture:
     def text(self) -> str:
         if self._undecodable:
             return "<compressed body, not captured>"
-        return _text(b"".join(self._pieces), truncated=self._truncated or self._size > self._cap)
+        return _text(b"".join(self._pieces), self._wanted, more=self._truncated or self._size > self._cap)

@@ -181,7 +181,7 @@ class Tracing(Middleware):
     # -- the flow -----------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Flow:
-        now = perf_counter()
+        now, now_ns = perf_counter(), time_ns()  # one instant on both clocks: spans and metrics agree
         _ends.tick(now)
         if _deferred:
             flush_deferred()
@@ -193,7 +193,7 @@ class Tracing(Middleware):
         ):
             return (yield request)  # type: ignore[no-any-return]
         try:
-            attempt, inner_context = self._start(request, current, now)
+            attempt, inner_context = self._start(request, current, now, now_ns)
         except Exception as exc:  # noqa: BLE001 - no span then, but the request goes on
             report_once("Tracing: starting a span", exc)
             return (yield request)  # type: ignore[no-any-return]
@@ -211,7 +211,7 @@ class Tracing(Middleware):
         attempt.responded(response, extensions, self.abandon_after)
         return response  # type: ignore[no-any-return]
 
-    def _start(self, request: Request, current: Any, now: float) -> tuple[Attempt, Any]:
+    def _start(self, request: Request, current: Any, now: float, started_ns: int) -> tuple[Attempt, Any]:
         extensions = request.extensions
         attributes, host, port = self._http_attributes(request)
         call = self._count_attempt(request, attributes, now)
@@ -225,7 +225,6 @@ class Tracing(Middleware):
             if endpoint is not None:
                 name = self._genai_start(endpoint, request, attributes)
 
-        started_ns = time_ns()
         span = self._tracer.start_span(
             name, context=current, kind=SpanKind.CLIENT, attributes=attributes, start_time=started_ns
         )

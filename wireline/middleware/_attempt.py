@@ -20,9 +20,10 @@ from wireline import _semconv as sc
 from wireline._faults import report_once
 from wireline.extensions import ROUTE
 from wireline.genai.reading import ResponseParser
-from wireline.middleware._ends import Ended, Pending
+from wireline.middleware._ends import End, Pending
 from wireline.middleware._http import capture_headers, error_type, protocol_version, provider_request_id
 from wireline.redaction import default as redactor
+from wireline.streams import observe
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
@@ -95,29 +96,41 @@ def flush_deferred() -> None:
             report_once("Tracing: gen_ai.client.operation.duration", exc)
 
 
+class GenAIAttempt:
+    """The GenAI side of an attempt at an LLM endpoint."""
+
+    __slots__ = ("capture", "endpoint", "metric_attributes", "parser", "stream")
+
+    def __init__(self, endpoint: Endpoint, metric_attributes: dict[str, Any], *, stream: bool, capture: bool) -> None:
+        self.endpoint = endpoint
+        self.metric_attributes = metric_attributes
+        self.stream = stream
+        self.capture = capture
+        self.parser: ResponseParser | None = None
+
+
 class Attempt(Pending):
-    """The span of one attempt and what its end needs (see the module docs)."""
+    """The span of one attempt and what its end needs (see the module docs).
+
+    Attributes learned after the start are gathered in ``attributes`` and given to the span once,
+    at its end: every ``set_attributes`` call costs the SDK a lock and a validation pass.
+    """
 
     __slots__ = (
         "active_key",
+        "attributes",
         "call",
-        "capture",
         "connect_started",
-        "endpoint",
         "error_type",
-        "genai_metric_attributes",
+        "genai",
         "header_names",
         "instruments",
         "metric_attributes",
-        "new_connection",
-        "parser",
         "previous_trace",
         "reused",
         "span",
         "started",
         "started_ns",
-        "status",
-        "stream_requested",
         "tls_started",
         "ttfb_at",
     )
@@ -131,6 +144,7 @@ class Attempt(Pending):
         instruments: Instruments,
         metric_attributes: dict[str, Any],
         active_key: tuple[str, int, str],
+        call: Call,
     ) -> None:
         self.span = span
         self.started = started
@@ -138,20 +152,15 @@ class Attempt(Pending):
         self.instruments = instruments
         self.metric_attributes = metric_attributes
         self.active_key = active_key
+        self.call = call
+        self.attributes: dict[str, Any] = {}
         self.error_type: str | None = None
-        self.status: int | None = None
         self.ttfb_at: float | None = None
         self.previous_trace: Any = None
+        self.reused: bool | None = None
         self.connect_started: float | None = None
         self.tls_started: float | None = None
-        self.new_connection = False
-        self.reused: bool | None = None
-        self.endpoint: Endpoint | None = None
-        self.call: Call | None = None
-        self.parser: ResponseParser | None = None
-        self.genai_metric_attributes: dict[str, Any] | None = None
-        self.stream_requested = False
-        self.capture = False
+        self.genai: GenAIAttempt | None = None
         self.header_names: tuple[str, ...] = ()
 
     # -- the response ------------------------------------------------------------------------
@@ -163,50 +172,45 @@ class Attempt(Pending):
             self.ttfb_at = now
         try:
             self._note_response(response, request_extensions)
-        except Exception as exc:  # noqa: BLE001 - a broken span processor must not break the response
+        except Exception as exc:  # noqa: BLE001 - nothing here may break the response
             report_once("Tracing: recording the response", exc)
         self.watch(response, abandon_after, now)
 
     def _note_response(self, response: Response, request_extensions: Any) -> None:
-        status = self.status = response.status_code
-        attributes: dict[str, Any] = {sc.HTTP_RESPONSE_STATUS_CODE: status}
+        status = response.status_code
+        attributes = self.attributes
+        metric_attributes = self.metric_attributes
+        attributes[sc.HTTP_RESPONSE_STATUS_CODE] = metric_attributes[sc.HTTP_RESPONSE_STATUS_CODE] = status
         version = protocol_version(response)
         if version is not None:
-            attributes[sc.NETWORK_PROTOCOL_VERSION] = version
+            attributes[sc.NETWORK_PROTOCOL_VERSION] = metric_attributes[sc.NETWORK_PROTOCOL_VERSION] = version
         found = provider_request_id(response.headers)
         if found is not None:
             attributes[sc.HTTP_RESPONSE_HEADER_PREFIX + found[0]] = [found[1]]
         if self.header_names:
             capture_headers(attributes, sc.HTTP_RESPONSE_HEADER_PREFIX, response.headers, self.header_names)
-        if self.reused is not None:
+        stream = response.extensions.get("network_stream")
+        if stream is not None:
+            _note_connection(attributes, stream, self.reused)
+        elif self.reused is not None:
             attributes[CONNECTION_REUSED] = self.reused
-            peer = _peer(response.extensions.get("network_stream"))
-            if peer is not None:
-                attributes[sc.NETWORK_PEER_ADDRESS], attributes[sc.NETWORK_PEER_PORT] = peer
         route = request_extensions.get(ROUTE)
         if route is not None:
             attributes[ROUTE_NAME] = redactor.text(str(getattr(route, "name", route)))
         if status >= 400:  # noqa: PLR2004 - the conventions' rule: 4xx and 5xx are errors on a client span
             self.error_type = str(status)
-        self.span.set_attributes(attributes)
-        metric_attributes = self.metric_attributes
-        metric_attributes[sc.HTTP_RESPONSE_STATUS_CODE] = status
-        if version is not None:
-            metric_attributes[sc.NETWORK_PROTOCOL_VERSION] = version
-        endpoint = self.endpoint
-        if endpoint is not None and status < 400:  # noqa: PLR2004
+        elif self.genai is not None:
+            genai = self.genai
             headers = response.headers
-            self.parser = ResponseParser(
-                endpoint,
+            genai.parser = ResponseParser(
+                genai.endpoint,
                 content_type=headers.get("content-type"),
                 content_encoding=headers.get("content-encoding"),
-                stream_requested=self.stream_requested,
-                capture=self.capture,
+                stream_requested=genai.stream,
+                capture=genai.capture,
             )
             # Registered before this record, so the parser is done when finish() reads it.
-            from wireline.streams import observe
-
-            observe(response, self.parser)
+            observe(response, genai.parser)
 
     # -- the end ----------------------------------------------------------------------------
 
@@ -216,53 +220,57 @@ class Attempt(Pending):
         if not isinstance(exc, Exception):
             # Cancellation (CancelledError, KeyboardInterrupt...) is the caller's intent, not an
             # error of the request: the span ends without error status, and no duration is recorded.
-            self._end(ended_at, {RESPONSE_END: "cancelled"}, record=False)
+            self.attributes[RESPONSE_END] = "cancelled"
+            self._end(ended_at, record=False)
             return
         self.error_type = error_type(exc)
         self._exception_event(exc, ended_at)
-        self._end(ended_at, {}, record=True)
+        self._end(ended_at, record=True)
 
-    def finish(self, ended: Ended) -> None:
+    def finish(self, ended: End) -> None:
         """The body ended: exhausted, closed, failed or abandoned."""
-        attributes: dict[str, Any] = {}
+        attributes = self.attributes
         if ended.bytes is not None:
             attributes[sc.HTTP_RESPONSE_BODY_SIZE] = ended.bytes
-        if ended.first_chunk_at is not None:
-            attributes[TIME_TO_FIRST_CHUNK] = ended.first_chunk_at - self.started
-        if ended.reason != "exhausted":
-            attributes[RESPONSE_END] = ended.reason
-        if ended.reason == "failed" and ended.error is not None:
-            if self.error_type is None:
-                self.error_type = error_type(ended.error)
-            self._exception_event(ended.error, ended.ended_at)
-        genai = None
-        if self.parser is not None and ended.reason == "exhausted":
-            genai = self.parser.result()
-            if genai is not None:
-                attributes.update(genai.attributes())
-                if self.stream_requested and ended.first_chunk_at is not None:
-                    attributes[sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ended.first_chunk_at - self.started
-        self._end(ended.ended_at, attributes, record=True, genai=genai, first_chunk_at=ended.first_chunk_at)
+        first_chunk_at = ended.first_chunk_at
+        if first_chunk_at is not None and (ended.chunks or 0) > 1:
+            attributes[TIME_TO_FIRST_CHUNK] = first_chunk_at - self.started
+        reason = ended.reason
+        if reason != "exhausted":
+            attributes[RESPONSE_END] = reason
+            if reason == "failed" and ended.error is not None:
+                if self.error_type is None:
+                    self.error_type = error_type(ended.error)
+                self._exception_event(ended.error, ended.ended_at)
+        genai_response = None
+        genai = self.genai
+        if genai is not None and genai.parser is not None and reason == "exhausted":
+            genai_response = genai.parser.result()
+            if genai_response is not None:
+                attributes.update(genai_response.attributes())
+                if genai.stream and first_chunk_at is not None:
+                    attributes[sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = first_chunk_at - self.started
+        self._end(ended.ended_at, record=True, genai_response=genai_response, first_chunk_at=first_chunk_at)
 
     def _end(
         self,
         ended_at: float,
-        attributes: dict[str, Any],
         *,
         record: bool,
-        genai: GenAIResponse | None = None,
+        genai_response: GenAIResponse | None = None,
         first_chunk_at: float | None = None,
     ) -> None:
         duration = ended_at - self.started
         instruments = self.instruments
+        error = self.error_type
         try:
             instruments.finished(self.active_key)
-            span = self.span
+            attributes = self.attributes
             if self.ttfb_at is not None:
                 attributes[TIME_TO_FIRST_BYTE] = self.ttfb_at - self.started
-            error = self.error_type
             if error is not None:
                 attributes[sc.ERROR_TYPE] = error
+            span = self.span
             span.set_attributes(attributes)
             if error is not None:
                 span.set_status(_ERROR_STATUS)
@@ -273,34 +281,32 @@ class Attempt(Pending):
             return
         try:
             metric_attributes = self.metric_attributes
-            if self.error_type is not None:
-                metric_attributes[sc.ERROR_TYPE] = self.error_type
+            if error is not None:
+                metric_attributes[sc.ERROR_TYPE] = error
             instruments.request_duration.record(duration, metric_attributes)
-            if self.genai_metric_attributes is not None:
-                self._genai_metrics(ended_at, genai, first_chunk_at)
+            if self.genai is not None:
+                self._genai_metrics(self.genai, ended_at, genai_response, first_chunk_at)
         except Exception as exc:  # noqa: BLE001 - nor a raising metric reader or view
             report_once("Tracing: recording metrics", exc)
 
-    def _genai_metrics(self, ended_at: float, genai: GenAIResponse | None, first_chunk_at: float | None) -> None:
+    def _genai_metrics(
+        self, genai: GenAIAttempt, ended_at: float, response: GenAIResponse | None, first_chunk_at: float | None
+    ) -> None:
         instruments = self.instruments
-        attributes = dict(self.genai_metric_attributes or {})
-        if genai is not None and genai.model is not None:
-            attributes[sc.GEN_AI_RESPONSE_MODEL] = genai.model
-        call = self.call
-        started = call.started if call is not None else self.started
+        attributes = dict(genai.metric_attributes)
+        if response is not None and response.model is not None:
+            attributes[sc.GEN_AI_RESPONSE_MODEL] = response.model
+        started = self.call.started
         if self.error_type is not None:
             attributes[sc.ERROR_TYPE] = self.error_type
-            if call is not None:
-                call.defer((instruments, ended_at - started, attributes))
-            else:
-                instruments.operation_duration.record(ended_at - started, attributes)
+            self.call.defer((instruments, ended_at - started, attributes))
             return
         instruments.operation_duration.record(ended_at - started, attributes)
-        if self.stream_requested and first_chunk_at is not None:
+        if genai.stream and first_chunk_at is not None:
             instruments.time_to_first_chunk.record(first_chunk_at - started, attributes)
-        if genai is None:
+        if response is None:
             return
-        for token_type, count in (("input", genai.input_tokens), ("output", genai.output_tokens)):
+        for token_type, count in (("input", response.input_tokens), ("output", response.output_tokens)):
             if count is not None:
                 instruments.token_usage.record(count, {**attributes, sc.GEN_AI_TOKEN_TYPE: token_type})
 
@@ -324,34 +330,37 @@ class Attempt(Pending):
     # -- connection events (the ``trace`` extension of httpcore / httpcore2) -----------------
 
     def sync_trace(self, name: str, info: dict[str, Any]) -> None:
-        self.on_trace(name, info)
+        handler = _TRACE_HANDLERS.get(name)
+        if handler is not None:
+            self._handle(handler, info)
         if self.previous_trace is not None:
             self.previous_trace(name, info)
 
     async def async_trace(self, name: str, info: dict[str, Any]) -> None:
-        self.on_trace(name, info)
+        handler = _TRACE_HANDLERS.get(name)
+        if handler is not None:
+            self._handle(handler, info)
         if self.previous_trace is not None:
             await self.previous_trace(name, info)
 
-    def on_trace(self, name: str, info: dict[str, Any]) -> None:
-        """One event of the connection pool, named ``<component>.<step>.<started|complete|failed>``."""
-        handler = _TRACE_HANDLERS.get(name[name.find(".") + 1 :])
-        if handler is not None:
-            try:
-                handler(self, info)
-            except Exception as exc:  # noqa: BLE001 - an exception here would break the request itself
-                report_once("Tracing: a connection event", exc)
+    def _handle(self, handler: Any, info: dict[str, Any]) -> None:
+        try:
+            handler(self, info)
+        except Exception as exc:  # noqa: BLE001 - an exception here would break the request itself
+            report_once("Tracing: a connection event", exc)
 
     def _connect_started(self, info: dict[str, Any]) -> None:
         self.connect_started = perf_counter()
-        self.new_connection = True
+        self.reused = False
 
     def _connect_complete(self, info: dict[str, Any]) -> None:
         started = self.connect_started or perf_counter()
         attributes: dict[str, Any] = {DURATION: perf_counter() - started}
-        peer = _peer(info.get("return_value"))
+        peer = _read_peer(info.get("return_value"))
         if peer is not None:
+            # The socket's peer (a proxy, when there is one): on the span too, for this attempt opened it.
             attributes[sc.NETWORK_PEER_ADDRESS], attributes[sc.NETWORK_PEER_PORT] = peer
+            self.attributes[sc.NETWORK_PEER_ADDRESS], self.attributes[sc.NETWORK_PEER_PORT] = peer
         self.span.add_event("connect", attributes, timestamp=self._ns(started))
 
     def _connect_failed(self, info: dict[str, Any]) -> None:
@@ -366,15 +375,7 @@ class Attempt(Pending):
         stream = info.get("return_value")
         ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
         if ssl_object is not None:
-            version = ssl_object.version()  # "TLSv1.3"
-            if version:
-                attributes[sc.TLS_PROTOCOL_VERSION] = version.removeprefix("TLSv")
-            cipher = ssl_object.cipher()
-            if cipher:
-                attributes[sc.TLS_CIPHER] = cipher[0]
-            protocol = ssl_object.selected_alpn_protocol()
-            if protocol:
-                attributes[sc.TLS_NEXT_PROTOCOL] = protocol
+            _tls_attributes(attributes, ssl_object)
         self.span.add_event("tls handshake", attributes, timestamp=self._ns(started))
 
     def _tls_failed(self, info: dict[str, Any]) -> None:
@@ -392,7 +393,7 @@ class Attempt(Pending):
 
     def _sending(self, info: dict[str, Any]) -> None:
         if self.reused is None:
-            self.reused = not self.new_connection
+            self.reused = True
 
     def _headers_received(self, info: dict[str, Any]) -> None:
         self.ttfb_at = perf_counter()
@@ -401,7 +402,7 @@ class Attempt(Pending):
         self.span.add_event("connect retry", {}, timestamp=self._ns(perf_counter()))
 
 
-_TRACE_HANDLERS: Final = {
+_STEPS: Final = {
     "connect_tcp.started": Attempt._connect_started,  # noqa: SLF001 - the class's own table
     "connect_unix_socket.started": Attempt._connect_started,  # noqa: SLF001
     "connect_tcp.complete": Attempt._connect_complete,  # noqa: SLF001
@@ -415,23 +416,51 @@ _TRACE_HANDLERS: Final = {
     "receive_response_headers.complete": Attempt._headers_received,  # noqa: SLF001
     "retry.started": Attempt._retrying_connect,  # noqa: SLF001
 }
+# Event names are "<component>.<step>.<started|complete|failed>", the component being the pool
+# module that sent it; keyed by the full name, an event costs one dict lookup.
+_COMPONENTS: Final = ("connection", "http11", "http2", "http_proxy", "socks_proxy")
+_TRACE_HANDLERS: Final = {
+    f"{component}.{step}": handler for component in _COMPONENTS for step, handler in _STEPS.items()
+}
 
-# A connection's network stream -> (peer address, peer port), read once per connection.
-_peers: weakref.WeakKeyDictionary[Any, tuple[str, int] | None] = weakref.WeakKeyDictionary()
+
+# The network streams (one per connection) seen by a response already: a response on one of them
+# reused its connection. Held weakly, so a closed connection's stream goes away with it.
+_seen_streams: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def _peer(stream: Any) -> tuple[str, int] | None:
-    """``network.peer.address`` and ``.port``: the socket's peer (the proxy, when there is one)."""
-    if stream is None:
-        return None
+def _note_connection(attributes: dict[str, Any], stream: Any, reused: bool | None) -> None:
+    """``wireline.connection.reused``; and for a connection this attempt opened, its peer and TLS."""
     try:
-        return _peers[stream]
-    except KeyError:
-        pass
-    except TypeError:  # not weak-referenceable: read it every time
-        return _read_peer(stream)
-    peer = _peers[stream] = _read_peer(stream)
-    return peer
+        seen = stream in _seen_streams
+        if not seen:
+            _seen_streams.add(stream)
+    except TypeError:  # a stream that cannot be weakly referenced: say only what the trace events said
+        if reused is not None:
+            attributes[CONNECTION_REUSED] = reused
+        return
+    attributes[CONNECTION_REUSED] = seen if reused is None else reused
+    if seen:
+        return
+    if sc.NETWORK_PEER_ADDRESS not in attributes:
+        peer = _read_peer(stream)
+        if peer is not None:
+            attributes[sc.NETWORK_PEER_ADDRESS], attributes[sc.NETWORK_PEER_PORT] = peer
+    ssl_object = stream.get_extra_info("ssl_object")
+    if ssl_object is not None:
+        _tls_attributes(attributes, ssl_object)
+
+
+def _tls_attributes(attributes: dict[str, Any], ssl_object: Any) -> None:
+    version = ssl_object.version()  # "TLSv1.3"
+    if version:
+        attributes[sc.TLS_PROTOCOL_VERSION] = version.removeprefix("TLSv")
+    cipher = ssl_object.cipher()
+    if cipher:
+        attributes[sc.TLS_CIPHER] = cipher[0]
+    protocol = ssl_object.selected_alpn_protocol()
+    if protocol:
+        attributes[sc.TLS_NEXT_PROTOCOL] = protocol
 
 
 def _read_peer(stream: Any) -> tuple[str, int] | None:

@@ -25,9 +25,8 @@ import threading
 import weakref
 from collections import deque
 from dataclasses import dataclass
-from functools import partial
 from time import perf_counter
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 from wireline._faults import report_once
 from wireline.streams import ObservedStream, StreamEnd, observe
@@ -35,33 +34,55 @@ from wireline.streams import ObservedStream, StreamEnd, observe
 if TYPE_CHECKING:
     from wireline.typing import Response
 
-__all__ = ["Ended", "Pending", "abandon_all", "tick"]
+__all__ = ["End", "Ended", "Pending", "abandon_all", "tick"]
 
 #: Idle records are looked for at most this often (seconds).
 SWEEP_INTERVAL: Final = 1.0
 
 
+class End(Protocol):
+    """How a watched response ended: a :class:`~wireline.StreamEnd`, or an :class:`Ended` (abandoned)."""
+
+    @property
+    def reason(self) -> str: ...
+    @property
+    def error(self) -> BaseException | None: ...
+    @property
+    def bytes(self) -> int | None: ...
+    @property
+    def chunks(self) -> int | None: ...
+    @property
+    def first_chunk_at(self) -> float | None: ...
+    @property
+    def ended_at(self) -> float: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Ended:
-    """How a watched response ended: a :class:`~wireline.StreamEnd`, or an abandonment.
+    """An abandonment, shaped like a :class:`~wireline.StreamEnd` (whose reasons do not include it).
 
     Attributes:
-        reason: ``"exhausted"``, ``"closed"``, ``"failed"`` or ``"abandoned"``.
-        error: The exception, for ``"failed"``.
+        reason: ``"abandoned"``.
+        error: Always ``None``.
         bytes: Body bytes that passed (``None`` when unknown: a body collected unread).
+        chunks: Chunks that passed (``None`` when unknown).
         first_chunk_at: ``perf_counter()`` of the first body chunk, if one passed.
-        ended_at: ``perf_counter()`` of the end (for ``"abandoned"``, the last activity seen).
+        ended_at: ``perf_counter()`` of the last activity seen.
     """
 
     reason: str
     error: BaseException | None
     bytes: int | None
+    chunks: int | None
     first_chunk_at: float | None
     ended_at: float
 
-    @classmethod
-    def of(cls, end: StreamEnd) -> Ended:
-        return cls(end.reason, end.error, end.bytes, end.first_chunk_at, end.ended_at)
+
+class _StreamRef(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to a body's wrapper that knows which record it belongs to (no closure needed)."""
+
+    __slots__ = ("key",)
+    key: int
 
 
 _open: dict[int, Pending] = {}
@@ -86,34 +107,35 @@ class Pending:
         self._abandon_after = abandon_after
         self._last_activity = responded_at
         self._seen_chunks = 0
-        self._stream: weakref.ref[ObservedStream] | None = None
+        self._stream: _StreamRef | None = None
         _open[key] = self
         observe(response, self)  # a body read already ends the record right here
         if key in _open:
             stream = response.stream
             if isinstance(stream, ObservedStream):
-                # partial, not a bound method: the weak reference must not keep this record alive
-                self._stream = weakref.ref(stream, partial(_collected, key))
+                # The reference's callback is a plain function: it must not keep this record alive.
+                reference = self._stream = _StreamRef(stream, _collected)
+                reference.key = key
             if not _exit_registered:
                 _register_exit_hook()
 
     def on_end(self, end: StreamEnd) -> None:
         if _open.pop(self._key, None) is not None:
-            self._finish_safely(Ended.of(end))
+            self._finish_safely(end)
 
-    def finish(self, ended: Ended) -> None:
+    def finish(self, ended: End) -> None:
         """End the telemetry (called once)."""
         raise NotImplementedError
 
     def _abandon(self) -> None:
         stream = self._stream() if self._stream is not None else None
         if stream is not None:
-            ended = Ended("abandoned", None, stream.bytes, stream.first_chunk_at, self._last_activity)
+            ended = Ended("abandoned", None, stream.bytes, stream.chunks, stream.first_chunk_at, self._last_activity)
         else:
-            ended = Ended("abandoned", None, None, None, self._last_activity)
+            ended = Ended("abandoned", None, None, None, None, self._last_activity)
         self._finish_safely(ended)
 
-    def _finish_safely(self, ended: Ended) -> None:
+    def _finish_safely(self, ended: End) -> None:
         try:
             self.finish(ended)
         except Exception as exc:  # noqa: BLE001 - finish() contains its own; this is the last net
@@ -130,8 +152,9 @@ class Pending:
         return after is not None and now - self._last_activity > after
 
 
-def _collected(key: int, _reference: object) -> None:
+def _collected(reference: _StreamRef) -> None:
     # Runs inside garbage collection: queue only (deque.append takes no lock a caller might hold).
+    key = reference.key
     if key in _open:
         _dropped.append(key)
 

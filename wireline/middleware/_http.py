@@ -53,15 +53,18 @@ def header_items(headers: Any) -> Iterable[tuple[bytes, bytes]]:
 
 def provider_request_id(headers: Any) -> tuple[str, str] | None:
     """``(header name, id)`` of the provider's request id in response ``headers``, if any."""
-    best: tuple[int, bytes, bytes] | None = None
     ranks = _REQUEST_ID_HEADERS
-    for name, value in header_items(headers):
+    best_rank = len(ranks)
+    best: tuple[bytes, bytes] | None = None
+    triples = getattr(headers, "_list", None)
+    pairs = ((lower, value) for _, lower, value in triples) if isinstance(triples, list) else header_items(headers)
+    for name, value in pairs:
         rank = ranks.get(name)
-        if rank is not None and (best is None or rank < best[0]):
-            best = (rank, name, value)
+        if rank is not None and rank < best_rank:
+            best_rank, best = rank, (name, value)
     if best is None:
         return None
-    return best[1].decode("latin-1"), best[2].decode("latin-1")
+    return best[0].decode("latin-1"), best[1].decode("latin-1")
 
 
 def protocol_version(response: Any) -> str | None:

@@ -17,9 +17,11 @@ What one request through ``Tracing`` records (stable HTTP client conventions, sc
   ``abandon_after`` and docs/observability.md).
 - **Trace context** (W3C ``traceparent``, and whatever propagators are configured) is injected
   into the outgoing request from the attempt span, so the server's parent is this attempt.
-- **Connection events** from the ``trace`` request extension of httpcore/httpcore2 (a callback
-  already there is chained): ``connect`` and ``tls handshake`` span events with their durations,
-  peer address, TLS version, cipher and ALPN protocol; ``wireline.connection.reused``.
+- **Connections**: ``wireline.connection.reused`` on every span; for an attempt that opened its
+  connection, ``network.peer.address``/``.port`` and ``tls.protocol.version``/``tls.cipher``/
+  ``tls.next_protocol``. With ``connection_events=True``, also ``connect`` and ``tls handshake``
+  span events with their durations, from the ``trace`` request extension of httpcore/httpcore2
+  (a callback already there is chained; in async chains it is a coroutine function).
 - **Metrics**: ``http.client.request.duration`` (same ``error.type`` as the span, recorded at the
   end of the body and for failures), ``http.client.active_requests``,
   ``http.client.open_connections`` (the stack's pools).
@@ -42,21 +44,21 @@ from collections.abc import Iterator, Sequence
 from time import perf_counter, time_ns
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from opentelemetry import context as otel_context, propagate, trace
+from opentelemetry import context as otel_context, trace
 from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY, _SUPPRESS_INSTRUMENTATION_KEY
-from opentelemetry.propagators.textmap import Setter
 from opentelemetry.trace import SpanKind
 
 from wireline import _semconv as sc
 from wireline._faults import report_once
 from wireline.errors import ConfigError
-from wireline.extensions import PROVIDER, RESEND_COUNT, SDK_TRACES, SPAN, is_async
+from wireline.extensions import ASYNC, PROVIDER, RESEND_COUNT, SDK_TRACES, SPAN
 from wireline.genai import match_endpoint, read_request
 from wireline.genai.endpoints import Endpoint
 from wireline.middleware import _ends
-from wireline.middleware._attempt import Attempt, Call, _deferred, flush_deferred
+from wireline.middleware._attempt import Attempt, Call, GenAIAttempt, _deferred, flush_deferred
 from wireline.middleware._http import DEFAULT_PORTS, capture_headers
 from wireline.middleware._instruments import SCHEMA_URL, instruments_for
+from wireline.middleware._propagation import inject
 from wireline.middleware.base import Middleware
 from wireline.redaction import default as redactor
 
@@ -98,7 +100,11 @@ class Tracing(Middleware):
             ``gen_ai.output.messages``, ``gen_ai.system_instructions``). Off by default: prompts
             and answers are often sensitive. ``None`` reads the environment variable
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (``true`` to turn it on).
-        connection_events: Record connect / TLS handshake events and connection reuse.
+        connection_events: Also time each connection's setup: ``connect`` and ``tls handshake`` span
+            events with their durations, from the ``trace`` extension of httpcore/httpcore2. Off by
+            default: httpcore calls that extension about ten times per request, which costs more
+            than the rest of the span. Without it a span still says whether its connection was
+            reused, and a new connection's peer address and TLS version, read from the connection.
         abandon_after: End the span of a response whose body has been idle (not read, not
             closed) this many seconds, as abandoned; ``None`` leaves only garbage collection to
             notice an abandoned body. Longer than any gap a stream may legitimately have.
@@ -116,7 +122,7 @@ class Tracing(Middleware):
         meter_provider: MeterProvider | None = None,
         genai: bool = True,
         capture_content: bool | None = None,
-        connection_events: bool = True,
+        connection_events: bool = False,
         abandon_after: float | None = 900.0,
         capture_headers: Sequence[str] = (),
     ) -> None:
@@ -213,17 +219,36 @@ class Tracing(Middleware):
 
     def _start(self, request: Request, current: Any, now: float, started_ns: int) -> tuple[Attempt, Any]:
         extensions = request.extensions
-        attributes, host, port = self._http_attributes(request)
-        call = self._count_attempt(request, attributes, now)
-        method = attributes[sc.HTTP_REQUEST_METHOD]
-        name = "HTTP" if method == sc.ERROR_TYPE_OTHER else method
+        url = request.url
+        scheme = url.scheme
+        key = (scheme, url.host, url.port)
+        origin = self._origins.get(key)
+        if origin is None:
+            origin = self._origins[key] = (key[1], key[2] or DEFAULT_PORTS.get(scheme, 0))
+        host, port = origin
+        method = request.method
+        if method not in sc.KNOWN_METHODS:
+            method = sc.ERROR_TYPE_OTHER
+        attributes: dict[str, Any] = {
+            sc.HTTP_REQUEST_METHOD: method,
+            sc.SERVER_ADDRESS: host,
+            sc.SERVER_PORT: port,
+            sc.URL_FULL: redactor.url(url),
+        }
+        if method is sc.ERROR_TYPE_OTHER:
+            attributes[sc.HTTP_REQUEST_METHOD_ORIGINAL] = request.method
+        if self._header_names:
+            capture_headers(attributes, sc.HTTP_REQUEST_HEADER_PREFIX, request.headers, self._header_names)
+
         endpoint = None
-        if self.genai and method == "POST":
-            endpoint = match_endpoint(host, request.url.path, extensions.get(PROVIDER))
+        if method == "POST" and self.genai:
+            endpoint = match_endpoint(host, url.path, extensions.get(PROVIDER))
             if endpoint is not None and (extensions.get(SDK_TRACES) or _genai_span_above(current)):
                 endpoint = None
-            if endpoint is not None:
-                name = self._genai_start(endpoint, request, attributes)
+        call = self._count_attempt(request, attributes, now, sdk=endpoint is not None or PROVIDER in extensions)
+        name = "HTTP" if method is sc.ERROR_TYPE_OTHER else method
+        if endpoint is not None:
+            name = self._genai_start(endpoint, request, attributes)
 
         span = self._tracer.start_span(
             name, context=current, kind=SpanKind.CLIENT, attributes=attributes, start_time=started_ns
@@ -235,43 +260,32 @@ class Tracing(Middleware):
             instruments=self._instruments,
             metric_attributes={sc.HTTP_REQUEST_METHOD: method, sc.SERVER_ADDRESS: host, sc.SERVER_PORT: port},
             active_key=(host, port, method),
+            call=call,
         )
         self._instruments.started(attempt.active_key)
-        attempt.call = call
         attempt.header_names = self._header_names
         if endpoint is not None:
-            self._genai_attempt(attempt, endpoint, attributes, host, port)
+            genai_attributes = {
+                sc.GEN_AI_OPERATION_NAME: endpoint.operation,
+                sc.GEN_AI_PROVIDER_NAME: endpoint.provider,
+                sc.SERVER_ADDRESS: host,
+                sc.SERVER_PORT: port,
+            }
+            model = attributes.get(sc.GEN_AI_REQUEST_MODEL)
+            if model is not None:
+                genai_attributes[sc.GEN_AI_REQUEST_MODEL] = model
+            stream = attributes.get(sc.GEN_AI_REQUEST_STREAM) is True
+            attempt.genai = GenAIAttempt(endpoint, genai_attributes, stream=stream, capture=self._capture)
         return attempt, self._propagate(request, attempt, span, current)
 
-    def _http_attributes(self, request: Request) -> tuple[dict[str, Any], str, int]:
-        url = request.url
-        scheme = url.scheme
-        key = (scheme, url.host, url.port)
-        origin = self._origins.get(key)
-        if origin is None:
-            origin = self._origins[key] = (key[1], key[2] or DEFAULT_PORTS.get(scheme, 0))
-        host, port = origin
-        method = request.method
-        known = method in sc.KNOWN_METHODS
-        attributes: dict[str, Any] = {
-            sc.HTTP_REQUEST_METHOD: method if known else sc.ERROR_TYPE_OTHER,
-            sc.SERVER_ADDRESS: host,
-            sc.SERVER_PORT: port,
-            sc.URL_FULL: redactor.url(url),
-        }
-        if not known:
-            attributes[sc.HTTP_REQUEST_METHOD_ORIGINAL] = method
-        if self._header_names:
-            capture_headers(attributes, sc.HTTP_REQUEST_HEADER_PREFIX, request.headers, self._header_names)
-        return attributes, host, port
-
     @staticmethod
-    def _count_attempt(request: Request, attributes: dict[str, Any], now: float) -> Call:
+    def _count_attempt(request: Request, attributes: dict[str, Any], now: float, *, sdk: bool) -> Call:
         """The call's shared record; sets ``http.request.resend_count`` on a resend.
 
         Resends counted: earlier attempts through this layer (retries re-send the request; redirect
-        hops share its extensions), the retry layer's own count, and the Stainless SDKs' retries
-        (openai, anthropic, groq send ``x-stainless-retry-count``; each retry is a new request).
+        hops share its extensions), the retry layer's own count, and -- for SDK requests -- the
+        Stainless SDKs' retries (openai, anthropic, groq send ``x-stainless-retry-count``; each of
+        their retries is a new request).
         """
         extensions = request.extensions
         call: Call | None = extensions.get(_CALL)
@@ -281,43 +295,28 @@ class Tracing(Middleware):
             call.pending = None  # the attempt before failed and is being retried: not the call's end
         sent_before = call.attempts
         call.attempts = sent_before + 1
-        resend = max(sent_before, extensions.get(RESEND_COUNT) or 0)
-        sdk_retry = request.headers.get("x-stainless-retry-count")
-        if sdk_retry is not None and sdk_retry.isdigit():
-            resend += int(sdk_retry)
+        resend = extensions.get(RESEND_COUNT) or 0
+        resend = max(resend, sent_before)
+        if sdk:
+            sdk_retry = request.headers.get("x-stainless-retry-count")
+            if sdk_retry is not None and sdk_retry.isdigit():
+                resend += int(sdk_retry)
         if resend:
             attributes[sc.HTTP_REQUEST_RESEND_COUNT] = resend
         return call
-
-    def _genai_attempt(
-        self, attempt: Attempt, endpoint: Endpoint, attributes: dict[str, Any], host: str, port: int
-    ) -> None:
-        attempt.endpoint = endpoint
-        attempt.capture = self._capture
-        attempt.stream_requested = attributes.get(sc.GEN_AI_REQUEST_STREAM) is True
-        metric_attributes = {
-            sc.GEN_AI_OPERATION_NAME: endpoint.operation,
-            sc.GEN_AI_PROVIDER_NAME: endpoint.provider,
-            sc.SERVER_ADDRESS: host,
-            sc.SERVER_PORT: port,
-        }
-        model = attributes.get(sc.GEN_AI_REQUEST_MODEL)
-        if model is not None:
-            metric_attributes[sc.GEN_AI_REQUEST_MODEL] = model
-        attempt.genai_metric_attributes = metric_attributes
 
     def _propagate(self, request: Request, attempt: Attempt, span: Any, current: Any) -> Any:
         """Inject the attempt's context, hand connection events to it; the context to run the rest in."""
         extensions = request.extensions
         span_context = trace.set_span_in_context(span, current)
         try:
-            propagate.inject(request.headers, context=span_context, setter=_HEADER_SETTER)
+            inject(request.headers, span, span_context)
         except Exception as exc:  # noqa: BLE001 - a broken propagator must not stop the request
             report_once("Tracing: injecting trace context", exc)
         extensions[SPAN] = span
         if self.connection_events:
             attempt.previous_trace = extensions.get("trace")
-            extensions["trace"] = attempt.async_trace if is_async(request) else attempt.sync_trace
+            extensions["trace"] = attempt.async_trace if extensions.get(ASYNC) else attempt.sync_trace
         return otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, span_context)  # noqa: FBT003
 
     def _genai_start(self, endpoint: Endpoint, request: Request, attributes: dict[str, Any]) -> str:
@@ -355,22 +354,3 @@ def _genai_span_above(current: Any) -> bool:
         return True
     scope = getattr(span, "instrumentation_scope", None)
     return scope is not None and str(getattr(scope, "name", "")).startswith("com.anthropic.sdk")
-
-
-class _HeadersSetter(Setter[Any]):
-    """Sets propagation headers, except one a request signature already covers.
-
-    AWS SigV4 signs the headers listed in ``SignedHeaders``; replacing a signed ``traceparent``
-    would invalidate the request. Such a header is left as the signer saw it.
-    """
-
-    def set(self, carrier: Any, key: str, value: str) -> None:
-        if key in carrier:
-            authorization = carrier.get("authorization", "")
-            signed = authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";")
-            if authorization.startswith("AWS4-") and key in signed:
-                return
-        carrier[key] = value
-
-
-_HEADER_SETTER = _HeadersSetter()

@@ -55,7 +55,11 @@ async def test_anthropic_sdk_spans_own_the_genai_layer(  # noqa: PLR0917
         "max_retries": 0,
         "open_telemetry": {"tracer_provider": otel.tracer_provider},
     }
-    call = {"model": "claude-test-model", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+    call: dict[str, Any] = {
+        "model": "claude-test-model",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
     if mode == "sync":
         client = anthropic.Anthropic(http_client=stack.client("httpx2"), **options)
         if stream:
@@ -96,7 +100,7 @@ async def test_mistralai_tracing_hook_owns_the_genai_layer(
     # mistralai traces only when told to; "global" sends its spans to the global provider.
     monkeypatch.setenv("MISTRAL_SDK_TELEMETRY", "global")
     stack = make_stack(Tracing())
-    messages = [{"role": "user", "content": "hi"}]
+    messages: Any = [{"role": "user", "content": "hi"}]
     if mode == "sync":
         client = Mistral(api_key="test", server_url=llm_url, client=stack.client("httpx2"))
         client.chat.complete(model="mistral-large-latest", messages=messages)

@@ -46,29 +46,26 @@ class Instruments:
 
         self._observation = Observation
         meter = metrics.get_meter("wireline", version, meter_provider, schema_url=SCHEMA_URL)
-        self.request_duration = meter.create_histogram(
-            sc.HTTP_CLIENT_REQUEST_DURATION,
-            unit="s",
-            description="Duration of HTTP client requests.",
-            explicit_bucket_boundaries_advisory=list(sc.HTTP_DURATION_BUCKETS),
-        )
-        self.token_usage = meter.create_histogram(
-            sc.GEN_AI_CLIENT_TOKEN_USAGE,
-            unit="{token}",
-            description="Number of input and output tokens used.",
-            explicit_bucket_boundaries_advisory=list(sc.GEN_AI_TOKEN_BUCKETS),
-        )
-        self.operation_duration = meter.create_histogram(
-            sc.GEN_AI_CLIENT_OPERATION_DURATION,
-            unit="s",
-            description="GenAI operation duration.",
-            explicit_bucket_boundaries_advisory=list(sc.GEN_AI_DURATION_BUCKETS),
-        )
-        self.time_to_first_chunk = meter.create_histogram(
-            sc.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
-            unit="s",
-            description="Time to receive the first chunk of a streamed GenAI response.",
-            explicit_bucket_boundaries_advisory=list(sc.GEN_AI_DURATION_BUCKETS),
+        # name, unit, description, the conventions' bucket advice
+        histograms = [
+            (sc.HTTP_CLIENT_REQUEST_DURATION, "s", "Duration of HTTP client requests.", sc.HTTP_DURATION_BUCKETS),
+            (
+                sc.GEN_AI_CLIENT_TOKEN_USAGE,
+                "{token}",
+                "Number of input and output tokens used.",
+                sc.GEN_AI_TOKEN_BUCKETS,
+            ),
+            (sc.GEN_AI_CLIENT_OPERATION_DURATION, "s", "GenAI operation duration.", sc.GEN_AI_DURATION_BUCKETS),
+            (
+                sc.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+                "s",
+                "Time to receive the first chunk of a streamed GenAI response.",
+                sc.GEN_AI_DURATION_BUCKETS,
+            ),
+        ]
+        self.request_duration, self.token_usage, self.operation_duration, self.time_to_first_chunk = (
+            meter.create_histogram(name, unit=unit, description=text, explicit_bucket_boundaries_advisory=list(bounds))
+            for name, unit, text, bounds in histograms
         )
         self._lock = threading.Lock()
         # (server.address, server.port, http.request.method) -> requests in flight

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from wireline import _semconv as sc
 from wireline.genai._model import GenAIResponse
 
-__all__ = ["Reader", "WireFormat", "copy_params"]
+__all__ = ["NamedEventsReader", "Reader", "WireFormat", "copy_params"]
 
 
 class Reader:
@@ -40,13 +40,39 @@ class Reader:
         """The response ended; finish what is pending."""
 
 
+class NamedEventsReader(Reader):
+    """A reader of streams whose events are named (``event: message_start``), or typed in their data.
+
+    Subclasses list the event types that hold what is read; the others are skipped unparsed.
+    """
+
+    wanted: ClassVar[frozenset[str]] = frozenset()
+    #: The event types worth parsing when content is captured.
+    wanted_with_content: ClassVar[frozenset[str]] = frozenset()
+    #: A search for ``"type": "<one of wanted>"``, for streams that do not name their events.
+    wanted_types: ClassVar[re.Pattern[bytes]]
+
+    def wants(self, event: str | None, data: bytes) -> bool:
+        if event is not None:
+            return event in (self.wanted_with_content if self.capture else self.wanted)
+        return self.capture or self.wanted_types.search(data) is not None
+
+
 class WireFormat:
-    """One provider API's wire format. Subclasses are stateless singletons."""
+    """One provider API's wire format. Subclasses are stateless singletons.
+
+    Class attributes:
+        name: The format's name (``"openai_chat"``...).
+        params: ``(body key, attribute)`` pairs of the request parameters copied to attributes.
+    """
 
     name: ClassVar[str] = ""
+    params: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def request_attributes(self, body: Mapping[str, Any], attributes: dict[str, Any]) -> None:
         """Add the ``gen_ai.request.*`` attributes ``body`` shows (model, stream, parameters)."""
+        model_and_stream(body, attributes)
+        copy_params(body, attributes, self.params)
 
     def request_content(self, body: Mapping[str, Any]) -> tuple[list[Any] | None, list[Any] | None]:
         """``(system_instructions, input_messages)`` in the conventions' shapes (content capture)."""
@@ -82,7 +108,7 @@ def model_and_stream(body: Mapping[str, Any], attributes: dict[str, Any]) -> Non
         attributes[sc.GEN_AI_REQUEST_STREAM] = True
 
 
-def type_filter(*types: str) -> re.Pattern[bytes]:
+def type_filter(types: frozenset[str]) -> re.Pattern[bytes]:
     """A search for ``"type": "<one of types>"`` in raw event data (for streams without event names)."""
-    alternatives = b"|".join(re.escape(t.encode()) for t in types)
+    alternatives = b"|".join(re.escape(t.encode()) for t in sorted(types))
     return re.compile(rb'"type"\s*:\s*"(?:' + alternatives + rb')"')

@@ -19,7 +19,7 @@ from typing import Any
 
 from wireline import _semconv as sc
 from wireline.genai._model import Message, Part, as_int, text_part, tool_call_part, tool_response_part
-from wireline.genai.formats._base import Reader, WireFormat, copy_params, model_and_stream, type_filter
+from wireline.genai.formats._base import NamedEventsReader, Reader, WireFormat, type_filter
 
 __all__ = ["ANTHROPIC_MESSAGES", "AnthropicMessages"]
 
@@ -32,17 +32,13 @@ _PARAMS = (
 )
 _WANTED = frozenset({"message_start", "message_delta", "error"})
 _WANTED_WITH_CONTENT = _WANTED | {"content_block_start", "content_block_delta"}
-_WANTED_TYPES = type_filter(*_WANTED)
 
 
 class AnthropicMessages(WireFormat):
     """Anthropic messages (see the module docs)."""
 
     name = "anthropic_messages"
-
-    def request_attributes(self, body: Mapping[str, Any], attributes: dict[str, Any]) -> None:
-        model_and_stream(body, attributes)
-        copy_params(body, attributes, _PARAMS)
+    params = _PARAMS
 
     def request_content(self, body: Mapping[str, Any]) -> tuple[list[Any] | None, list[Any] | None]:
         system = body.get("system")
@@ -83,11 +79,10 @@ def _blocks(blocks: object) -> list[Part]:
     return parts
 
 
-class _MessagesReader(Reader):
-    def wants(self, event: str | None, data: bytes) -> bool:
-        if event is not None:
-            return event in (_WANTED_WITH_CONTENT if self.capture else _WANTED)
-        return self.capture or _WANTED_TYPES.search(data) is not None
+class _MessagesReader(NamedEventsReader):
+    wanted = _WANTED
+    wanted_with_content = _WANTED_WITH_CONTENT
+    wanted_types = type_filter(_WANTED)
 
     def take(self, obj: Any, event: str | None) -> None:
         if not isinstance(obj, Mapping):

@@ -16,7 +16,7 @@ from typing import Any
 
 from wireline import _semconv as sc
 from wireline.genai._model import as_int
-from wireline.genai.formats._base import Reader, WireFormat, copy_params, model_and_stream, type_filter
+from wireline.genai.formats._base import NamedEventsReader, Reader, WireFormat, type_filter
 from wireline.genai.formats._messages import chat_messages
 
 __all__ = ["COHERE_CHAT", "CohereChat"]
@@ -33,17 +33,13 @@ _PARAMS = (
 )
 _WANTED = frozenset({"message-start", "message-end"})
 _WANTED_WITH_CONTENT = _WANTED | {"content-delta", "tool-call-start", "tool-call-delta"}
-_WANTED_TYPES = type_filter(*_WANTED)
 
 
 class CohereChat(WireFormat):
     """Cohere v2 chat (see the module docs)."""
 
     name = "cohere_chat"
-
-    def request_attributes(self, body: Mapping[str, Any], attributes: dict[str, Any]) -> None:
-        model_and_stream(body, attributes)
-        copy_params(body, attributes, _PARAMS)
+    params = _PARAMS
 
     def request_content(self, body: Mapping[str, Any]) -> tuple[list[Any] | None, list[Any] | None]:
         return None, chat_messages(body.get("messages"))
@@ -52,11 +48,10 @@ class CohereChat(WireFormat):
         return _CohereReader(capture=capture)
 
 
-class _CohereReader(Reader):
-    def wants(self, event: str | None, data: bytes) -> bool:
-        if event is not None:
-            return event in (_WANTED_WITH_CONTENT if self.capture else _WANTED)
-        return self.capture or _WANTED_TYPES.search(data) is not None
+class _CohereReader(NamedEventsReader):
+    wanted = _WANTED
+    wanted_with_content = _WANTED_WITH_CONTENT
+    wanted_types = type_filter(_WANTED)
 
     def take(self, obj: Any, event: str | None) -> None:
         if not isinstance(obj, Mapping):

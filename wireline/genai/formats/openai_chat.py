@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from wireline import _semconv as sc
-from wireline.genai._model import as_int
-from wireline.genai.formats._base import Reader, WireFormat, copy_params, model_and_stream
+from wireline.genai._model import GenAIResponse, as_int
+from wireline.genai.formats._base import Reader, WireFormat
 from wireline.genai.formats._messages import chat_messages
 
 __all__ = ["OPENAI_CHAT", "OpenAIChat"]
@@ -45,10 +45,7 @@ class OpenAIChat(WireFormat):
     """OpenAI chat completions and look-alikes (see the module docs)."""
 
     name = "openai_chat"
-
-    def request_attributes(self, body: Mapping[str, Any], attributes: dict[str, Any]) -> None:
-        model_and_stream(body, attributes)
-        copy_params(body, attributes, _PARAMS)
+    params = _PARAMS
 
     def request_content(self, body: Mapping[str, Any]) -> tuple[list[Any] | None, list[Any] | None]:
         prompt = body.get("prompt")
@@ -113,15 +110,22 @@ class _ChatReader(Reader):
             output.text(index, choice.get("text"))  # legacy completions
 
     def _usage(self, usage: Mapping[str, Any]) -> None:
-        response = self.response
-        response.input_tokens = as_int(usage.get("prompt_tokens"))
-        response.output_tokens = as_int(usage.get("completion_tokens"))
-        prompt_details = usage.get("prompt_tokens_details")
-        if isinstance(prompt_details, Mapping):
-            response.cache_read_tokens = as_int(prompt_details.get("cached_tokens"))
-        completion_details = usage.get("completion_tokens_details")
-        if isinstance(completion_details, Mapping):
-            response.reasoning_tokens = as_int(completion_details.get("reasoning_tokens"))
+        openai_usage(self.response, usage, inputs="prompt", outputs="completion")
+
+
+def openai_usage(response: GenAIResponse, usage: Mapping[str, Any], *, inputs: str, outputs: str) -> None:
+    """OpenAI's usage object: ``{inputs}_tokens``, ``{outputs}_tokens`` and their ``_details``.
+
+    Chat completions name them ``prompt``/``completion``, the responses API ``input``/``output``.
+    """
+    response.input_tokens = as_int(usage.get(f"{inputs}_tokens"))
+    response.output_tokens = as_int(usage.get(f"{outputs}_tokens"))
+    input_details = usage.get(f"{inputs}_tokens_details")
+    if isinstance(input_details, Mapping):
+        response.cache_read_tokens = as_int(input_details.get("cached_tokens"))
+    output_details = usage.get(f"{outputs}_tokens_details")
+    if isinstance(output_details, Mapping):
+        response.reasoning_tokens = as_int(output_details.get("reasoning_tokens"))
 
 
 OPENAI_CHAT = OpenAIChat()

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from wireline import _semconv as sc
-from wireline.genai._model import Message, as_int, text_part, tool_call_part, tool_response_part
-from wireline.genai.formats._base import Reader, WireFormat, copy_params, model_and_stream, type_filter
+from wireline.genai._model import Message, text_part, tool_call_part, tool_response_part
+from wireline.genai.formats._base import NamedEventsReader, Reader, WireFormat, type_filter
 from wireline.genai.formats._messages import content_parts
+from wireline.genai.formats.openai_chat import openai_usage
 
 __all__ = ["OPENAI_RESPONSES", "OpenAIResponses"]
 
@@ -27,17 +28,13 @@ _PARAMS = (
     ("top_p", sc.GEN_AI_REQUEST_TOP_P),
 )
 _WANTED = frozenset({"response.created", "response.completed", "response.incomplete", "response.failed", "error"})
-_WANTED_TYPES = type_filter(*_WANTED)
 
 
 class OpenAIResponses(WireFormat):
     """OpenAI responses (see the module docs)."""
 
     name = "openai_responses"
-
-    def request_attributes(self, body: Mapping[str, Any], attributes: dict[str, Any]) -> None:
-        model_and_stream(body, attributes)
-        copy_params(body, attributes, _PARAMS)
+    params = _PARAMS
 
     def request_content(self, body: Mapping[str, Any]) -> tuple[list[Any] | None, list[Any] | None]:
         instructions = body.get("instructions")
@@ -67,11 +64,9 @@ class OpenAIResponses(WireFormat):
         return _ResponsesReader(capture=capture)
 
 
-class _ResponsesReader(Reader):
-    def wants(self, event: str | None, data: bytes) -> bool:
-        if event is not None:
-            return event in _WANTED
-        return _WANTED_TYPES.search(data) is not None
+class _ResponsesReader(NamedEventsReader):
+    wanted = wanted_with_content = _WANTED
+    wanted_types = type_filter(_WANTED)
 
     def take(self, obj: Any, event: str | None) -> None:
         if not isinstance(obj, Mapping):
@@ -97,15 +92,7 @@ class _ResponsesReader(Reader):
             self._output(items)
 
     def _usage(self, usage: Mapping[str, Any]) -> None:
-        response = self.response
-        response.input_tokens = as_int(usage.get("input_tokens"))
-        response.output_tokens = as_int(usage.get("output_tokens"))
-        input_details = usage.get("input_tokens_details")
-        if isinstance(input_details, Mapping):
-            response.cache_read_tokens = as_int(input_details.get("cached_tokens"))
-        output_details = usage.get("output_tokens_details")
-        if isinstance(output_details, Mapping):
-            response.reasoning_tokens = as_int(output_details.get("reasoning_tokens"))
+        openai_usage(self.response, usage, inputs="input", outputs="output")
 
     def _output(self, items: list[Any]) -> None:
         output = self.response.output

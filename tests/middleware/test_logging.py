@@ -262,3 +262,15 @@ def test_settings_repr_and_config() -> None:
         Logging(per="everything")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"max_body_bytes"):
         Logging(max_body_bytes=0)
+
+
+async def test_a_cancelled_request_is_logged_as_cancelled(flavor: str, make_stack, server, logs: list[Any]) -> None:
+    import anyio
+
+    client = make_stack(Logging()).async_client(flavor)
+    with anyio.move_on_after(0.2):
+        await client.get(f"{server.url}/slow?s=5")
+    await client.aclose()
+    [event] = logs
+    assert (event["end"], event["log_level"]) == ("cancelled", "info")
+    assert "error" not in event

@@ -562,3 +562,17 @@ def test_from_config_repr_and_explain() -> None:
         wireline.Stack.from_config({"middleware": [{"use": "tracing", "abandon_after": -1}]})
     with pytest.raises(ConfigError, match=r"capture_content"):
         Tracing(capture_content="yes")  # type: ignore[arg-type]
+
+
+async def test_a_cancelled_request_is_not_an_error(flavor: str, make_stack, server, otel: Otel) -> None:
+    import anyio
+
+    client = make_stack(Tracing(**otel.tracing_kwargs())).async_client(flavor)
+    with anyio.move_on_after(0.2):
+        await client.get(f"{server.url}/slow?s=5")
+    await client.aclose()
+    span = otel.span()
+    assert attrs(span)["wireline.response.end"] == "cancelled"
+    assert span.status.status_code is StatusCode.UNSET
+    assert "error.type" not in attrs(span)
+    assert otel.points("http.client.request.duration") == []  # not a request that took 0.2 s

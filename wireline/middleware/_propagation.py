@@ -36,20 +36,21 @@ def _signed(headers: Any, key: str) -> bool:
 
 
 _SETTER = _HeadersSetter()
-# id of a global propagator -> whether it is the default one (trace context, then baggage)
-_is_default: dict[int, bool] = {}
+# The global propagator last seen, and whether it is the default one (trace context, then baggage).
+_last: tuple[Any, bool] = (None, False)
 
 
 def _default(textmap: Any) -> bool:
-    known = _is_default.get(id(textmap))
-    if known is None:
+    global _last  # noqa: PLW0603 - a one-entry cache; the global propagator rarely changes
+    seen, verdict = _last
+    if textmap is not seen:
         parts = getattr(textmap, "_propagators", None) if isinstance(textmap, CompositePropagator) else None
-        known = parts is not None and [type(p) for p in parts] == [
+        verdict = parts is not None and [type(p) for p in parts] == [
             TraceContextTextMapPropagator,
             W3CBaggagePropagator,
         ]
-        _is_default[id(textmap)] = known
-    return known
+        _last = (textmap, verdict)
+    return verdict
 
 
 def inject(headers: Any, span: Any, context: Any) -> None:

@@ -223,9 +223,14 @@ class _Record(_ends.Pending):
     def failed(self, exc: BaseException) -> None:
         try:
             fields = self._fields(perf_counter(), None, None)
-            fields["error"] = error_type(exc)
-            fields["error_message"] = redactor.text(str(exc))
-            self.layer._emit(self.layer.error_level, fields)  # noqa: SLF001 - the layer's own record
+            if isinstance(exc, Exception):
+                fields["error"] = error_type(exc)
+                fields["error_message"] = redactor.text(str(exc))
+                level = self.layer.error_level
+            else:  # cancelled (CancelledError, KeyboardInterrupt...): the caller's intent, not a failure
+                fields["end"] = "cancelled"
+                level = self.layer.level
+            self.layer._emit(level, fields)  # noqa: SLF001 - the layer's own record
         except Exception as report:  # noqa: BLE001
             report_once("Logging: building an event", report)
         finally:

@@ -51,7 +51,7 @@ from opentelemetry.trace import SpanKind
 from wireline import _semconv as sc
 from wireline._faults import report_once
 from wireline.errors import ConfigError
-from wireline.extensions import ASYNC, PROVIDER, RESEND_COUNT, SDK_TRACES, SPAN
+from wireline.extensions import PROVIDER, RESEND_COUNT, SDK_TRACES, SPAN, is_async
 from wireline.genai import match_endpoint, read_request
 from wireline.genai.endpoints import Endpoint
 from wireline.middleware import _ends
@@ -75,6 +75,7 @@ __all__ = ["Tracing"]
 _SUPPRESS_PLAIN = "suppress_instrumentation"
 _CALL = "wireline.tracing.call"
 _CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+_ORIGINS_KEPT = 1024
 
 
 def _version() -> str:
@@ -220,12 +221,7 @@ class Tracing(Middleware):
     def _start(self, request: Request, current: Any, now: float, started_ns: int) -> tuple[Attempt, Any]:
         extensions = request.extensions
         url = request.url
-        scheme = url.scheme
-        key = (scheme, url.host, url.port)
-        origin = self._origins.get(key)
-        if origin is None:
-            origin = self._origins[key] = (key[1], key[2] or DEFAULT_PORTS.get(scheme, 0))
-        host, port = origin
+        host, port = self._origin(url)
         method = request.method
         if method not in sc.KNOWN_METHODS:
             method = sc.ERROR_TYPE_OTHER
@@ -278,6 +274,16 @@ class Tracing(Middleware):
             attempt.genai = GenAIAttempt(endpoint, genai_attributes, stream=stream, capture=self._capture)
         return attempt, self._propagate(request, attempt, span, current)
 
+    def _origin(self, url: Any) -> tuple[str, int]:
+        """``(server.address, server.port)``, the port filled in for 80 and 443; one tuple per origin."""
+        key = (url.scheme, url.host, url.port)
+        origin = self._origins.get(key)
+        if origin is None:
+            if len(self._origins) >= _ORIGINS_KEPT:  # an application talks to few hosts; a flood starts over
+                self._origins.clear()
+            origin = self._origins[key] = (key[1], key[2] or DEFAULT_PORTS.get(key[0], 0))
+        return origin
+
     @staticmethod
     def _count_attempt(request: Request, attributes: dict[str, Any], now: float, *, sdk: bool) -> Call:
         """The call's shared record; sets ``http.request.resend_count`` on a resend.
@@ -316,7 +322,7 @@ class Tracing(Middleware):
         extensions[SPAN] = span
         if self.connection_events:
             attempt.previous_trace = extensions.get("trace")
-            extensions["trace"] = attempt.async_trace if extensions.get(ASYNC) else attempt.sync_trace
+            extensions["trace"] = attempt.async_trace if is_async(request) else attempt.sync_trace
         return otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, span_context)  # noqa: FBT003
 
     def _genai_start(self, endpoint: Endpoint, request: Request, attributes: dict[str, Any]) -> str:

@@ -459,16 +459,29 @@ def _count_parsed(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     return taken
 
 
+def _long_stream(file: str, tokens: int) -> bytes:
+    """The sample with ``tokens`` more content events after its first, as a long answer has."""
+    events = sample(file).split(b"\n\n")
+    content = next(e for e in events if b'"content":"Hello"' in e or b"text_delta" in e or b"content-delta" in e)
+    return b"\n\n".join([events[0], *[content] * tokens, *events[1:]])
+
+
 @pytest.mark.parametrize(
     ("file", "parsed"),
     [
-        ("openai_chat.sse", 3),  # the first chunk, the finish reason, the usage
+        ("openai_chat.sse", 1 + 16),  # the first chunk now, the last 16 at the end
         ("anthropic_messages.sse", 2),  # message_start, message_delta
-        ("openai_responses.sse", 2),  # response.created, response.completed
-        ("gemini_stream.sse", 2),  # the first event, and the last one at the end
         ("cohere_chat.sse", 2),  # message-start, message-end
     ],
 )
+def test_long_streams_parse_only_the_events_they_need(monkeypatch: pytest.MonkeyPatch, file: str, parsed: int) -> None:
+    taken = _count_parsed(monkeypatch)
+    case = next(c for c in CASES if c.file == file)
+    assert parse(case, [_long_stream(file, 500)]) == case.expected
+    assert len(taken) == parsed
+
+
+@pytest.mark.parametrize(("file", "parsed"), [("openai_responses.sse", 2), ("gemini_stream.sse", 2)])
 def test_streams_parse_only_the_events_they_need(monkeypatch: pytest.MonkeyPatch, file: str, parsed: int) -> None:
     taken = _count_parsed(monkeypatch)
     case = next(c for c in CASES if c.file == file)

@@ -48,6 +48,20 @@ class Framer(Protocol):
     def close(self) -> None: ...
 
 
+# Event names seen, decoded once: a stream repeats a handful of them.
+_names: dict[bytes, str] = {}
+_NAMES_KEPT: Final = 256
+
+
+def _event_name(raw: bytes) -> str:
+    name = _names.get(raw)
+    if name is None:
+        name = raw.decode("utf-8", "replace").strip()
+        if len(_names) < _NAMES_KEPT:
+            _names[raw] = name
+    return name
+
+
 class SSEFramer:
     """Server-sent events, per the WHATWG event-stream format (``id:``/``retry:``/comments ignored)."""
 
@@ -70,12 +84,17 @@ class SSEFramer:
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         start = 0
         find = buffer.find
+        emit = self._emit
         while True:
             end = find(b"\n\n", start)
             if end < 0:
                 break
             if end > start:
-                self._event(buffer[start:end])
+                # Inline fast path: one "data: " line and no name (OpenAI, Gemini, Mistral, Groq...).
+                if buffer.startswith(b"data: ", start) and find(b"\n", start, end) < 0:
+                    emit(None, buffer[start + 6 : end])
+                else:
+                    self._event(buffer[start:end])
             start = end + 2
         rest = buffer[start:] if start else buffer
         if len(rest) > MAX_EVENT_BYTES:
@@ -88,10 +107,12 @@ class SSEFramer:
             self._event(rest)
 
     def _event(self, block: bytes) -> None:
-        # Fast path: one data line, no name (OpenAI, Gemini, Mistral, Groq).
-        if block.startswith(b"data:") and b"\n" not in block:
-            self._emit(None, block[6:] if block[5:6] == b" " else block[5:])
-            return
+        # Second fast path: "event: <name>" then one "data: " line (Anthropic, Cohere, OpenAI responses).
+        if block.startswith(b"event: "):
+            newline = block.find(b"\n")
+            if newline > 0 and block.startswith(b"data: ", newline + 1) and block.find(b"\n", newline + 1) < 0:
+                self._emit(_event_name(block[7:newline]), block[newline + 7 :])
+                return
         name: str | None = None
         data: list[bytes] = []
         for line in block.split(b"\n"):

@@ -14,9 +14,11 @@ choices when ``stream_options.include_usage`` is set (Mistral always sends it; G
 
 from __future__ import annotations
 
-import re
+import contextlib
+import json
+from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from wireline import _semconv as sc
 from wireline.genai._model import GenAIResponse, as_int
@@ -37,8 +39,9 @@ _PARAMS = (
     ("n", sc.GEN_AI_REQUEST_CHOICE_COUNT),
 )
 
-# A chunk worth parsing: a finish reason that is a string, or usage that is an object.
-_INTERESTING = re.compile(rb'"(?:finish_reason|usage|x_groq|error)"\s*:\s*[{"\[]')
+#: Streamed chunks kept raw and parsed when the stream ends: finish reasons and usage arrive in the
+#: last few (one finishing chunk per choice, then the usage chunk).
+TAIL: Final = 16
 
 
 class OpenAIChat(WireFormat):
@@ -58,14 +61,28 @@ class OpenAIChat(WireFormat):
 
 
 class _ChatReader(Reader):
+    """Parses a stream's first chunk (id, model) at once, and its last :data:`TAIL` at the end.
+
+    The chunks between carry tokens only; keeping a reference to each of the last few costs far
+    less than searching every one for a finish reason. With content capture, every chunk is parsed.
+    """
+
     def __init__(self, *, capture: bool) -> None:
         super().__init__(capture=capture)
         self._seen_first = False
+        self._tail: deque[bytes] = deque(maxlen=TAIL)
 
     def wants(self, event: str | None, data: bytes) -> bool:
-        if self.capture or not self._seen_first:
-            return True
-        return _INTERESTING.search(data) is not None
+        return self.capture or not self._seen_first
+
+    def skip(self, event: str | None, data: bytes) -> None:
+        self._tail.append(data)
+
+    def end(self) -> None:
+        tail, self._tail = self._tail, deque(maxlen=TAIL)
+        for data in tail:
+            with contextlib.suppress(ValueError):
+                self.take(json.loads(data), None)
 
     def take(self, obj: Any, event: str | None) -> None:
         if not isinstance(obj, Mapping):

@@ -21,7 +21,7 @@ import pytest
 import wireline
 from tests.conftest import Driver
 from tests.middleware.conftest import Otel
-from wireline.middleware import Headers, Logging, Middleware, Tracing
+from wireline.middleware import Headers, Logging, Middleware, ProxyRouter, Retry, Tracing
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +64,7 @@ BUILTINS: list[tuple[str, Callable[[Otel], Middleware]]] = [
             set={"x-api-key": SECRET_HEADERS["x-api-key"]}, default={"api-key": SECRET_HEADERS["api-key"]}
         ),
     ),
-    # Retry goes here, before Tracing: ("retry", lambda _: Retry(attempts=2)),
+    ("retry", lambda _: Retry(attempts=2, backoff=0.0)),
     (
         "tracing",
         lambda otel: Tracing(
@@ -72,7 +72,7 @@ BUILTINS: list[tuple[str, Callable[[Otel], Middleware]]] = [
         ),
     ),
     ("logging-attempt", lambda _: Logging(per="attempt", capture_headers=True, capture_body=True)),
-    # ProxyRouter goes here, last: ("proxy-router", lambda _: ProxyRouter({"*": None})),
+    ("proxy-router", lambda _: ProxyRouter({"https://*.corp.example": PROXY, "*": None}, trust_env=False)),
 ]
 SETS = {name: [name] for name, _ in BUILTINS} | {"all": [name for name, _ in BUILTINS]}
 
@@ -129,10 +129,13 @@ async def test_no_secret_in_logs_spans_metrics_reprs_or_errors(  # noqa: PLR0917
     seen.add("error", refused.value)
     await client.aclose()
 
-    # through a proxy with credentials in its URL (unreachable: the error must not show them)
-    proxied = driver.client(make_stack(*[factories[name](otel) for name in SETS[which]], proxy=PROXY))
+    # through a proxy with credentials in its URL (unreachable: the error must not show them), chosen
+    # by the router when there is one, else set on the base transport
+    routed = "proxy-router" in SETS[which]
+    proxied_stack = make_stack(*[factories[name](otel) for name in SETS[which]], **({} if routed else {"proxy": PROXY}))
+    proxied = driver.client(proxied_stack)
     with pytest.raises(Exception) as unreachable:
-        await proxied.get(f"http://api.example.com/v1?{query()}", headers=headers)
+        await proxied.get(f"https://api.corp.example/v1?{query()}", headers=headers)
     seen.add("proxy error", unreachable.value)
     seen.add("proxy stack", repr(proxied.inner._transport))
     await proxied.aclose()
@@ -147,7 +150,7 @@ async def test_no_secret_in_logs_spans_metrics_reprs_or_errors(  # noqa: PLR0917
     seen.add("stack repr", repr(stack))
     seen.add("stack str", str(stack))
     seen.add("explain", "\n".join(stack.explain(f"https://api.openai.com/v1/chat/completions?{query()}")))
-    seen.add("proxied explain", "\n".join(make_stack(proxy=PROXY).explain(f"https://h/?{query()}")))
+    seen.add("proxied explain", "\n".join(proxied_stack.explain(f"https://api.corp.example/?{query()}")))
     for event in logs:
         seen.add("structlog", event)
     for record in caplog.records:

@@ -576,3 +576,22 @@ async def test_a_cancelled_request_is_not_an_error(flavor: str, make_stack, serv
     assert span.status.status_code is StatusCode.UNSET
     assert "error.type" not in attrs(span)
     assert otel.points("http.client.request.duration") == []  # not a request that took 0.2 s
+
+
+async def test_with_the_retry_layer_each_attempt_and_the_call(driver: Driver, make_stack, server, otel: Otel) -> None:
+    import structlog
+
+    from wireline.middleware import Logging, Retry
+
+    stack = make_stack(Logging(), Retry(attempts=3, backoff=0.0, log=False), Tracing(**otel.tracing_kwargs()))
+    client = driver.client(stack)
+    with structlog.testing.capture_logs() as logs:
+        response = await client.get(f"{server.url}/status/503")
+    await client.aclose()
+    assert response.status_code == 503
+    spans = otel.spans()
+    assert [attrs(s).get("http.request.resend_count") for s in spans] == [None, 1, 2]
+    assert all(attrs(s)["error.type"] == "503" for s in spans)
+    [call] = logs
+    assert (call["event"], call["attempts"], call["status"]) == ("http.call", 3, 503)
+    assert len(server.state.seen) == 3

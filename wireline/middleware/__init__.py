@@ -8,21 +8,26 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from wireline.middleware.base import Close, FunctionMiddleware, Middleware, Read, Sleep, as_middleware
+from wireline.middleware.base import Close, Deliver, FunctionMiddleware, Middleware, Read, Sleep, as_middleware
 from wireline.streams import StreamEnd, StreamObserver, observe
 
 if TYPE_CHECKING:
     from wireline.middleware.headers import Headers
     from wireline.middleware.logging import Logging
+    from wireline.middleware.proxy import ProxyRouter
+    from wireline.middleware.retry import Retry
     from wireline.middleware.tracing import Tracing
 
 __all__ = [
     "Close",
+    "Deliver",
     "FunctionMiddleware",
     "Headers",
     "Logging",
     "Middleware",
+    "ProxyRouter",
     "Read",
+    "Retry",
     "Sleep",
     "StreamEnd",
     "StreamObserver",
@@ -36,6 +41,8 @@ _BUILTINS = {
     "Headers": "wireline.middleware.headers",
     "Logging": "wireline.middleware.logging",
     "Tracing": "wireline.middleware.tracing",
+    "ProxyRouter": "wireline.middleware.proxy",
+    "Retry": "wireline.middleware.retry",
 }
 
 

@@ -99,6 +99,11 @@ class Stack:
         """Whether a layer of this stack resends requests (then SDK retries should be off)."""
         return any(layer.owns_retries for layer in self._layers)
 
+    @property
+    def propagates_trace_context(self) -> bool:
+        """Whether a layer of this stack injects trace context (then SDK propagation should be off)."""
+        return any(layer.propagates_trace_context for layer in self._layers)
+
     def __len__(self) -> int:
         return len(self._layers)
 

@@ -183,6 +183,15 @@ class Middleware:
         """
         return False
 
+    @property
+    def propagates_trace_context(self) -> bool:
+        """Whether this layer writes trace context (``traceparent``...) into the requests it sends.
+
+        Provider adapters then turn an SDK's own propagation off (the Anthropic SDK's), so that
+        context is injected once, by the layer closest to the wire.
+        """
+        return False
+
     def check(self, stack: Stack, index: int) -> None:
         """Refuse an order that cannot work by raising :class:`~wireline.ConfigError`.
 

@@ -548,6 +548,11 @@ async def test_a_raising_metric_instrument_is_contained(  # noqa: PLR0917
 # -- configuration ---------------------------------------------------------------------------
 
 
+def test_the_stack_knows_tracing_propagates_context() -> None:
+    assert wireline.Stack(Tracing()).propagates_trace_context
+    assert not wireline.Stack().propagates_trace_context
+
+
 def test_from_config_repr_and_explain() -> None:
     stack = wireline.Stack.from_config(
         {"middleware": [{"use": "logging"}, {"use": "tracing", "genai": False, "capture_headers": ["x-team"]}]}

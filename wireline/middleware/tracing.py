@@ -159,6 +159,11 @@ class Tracing(Middleware):
 
     # -- the stack's questions --------------------------------------------------------------
 
+    @property
+    def propagates_trace_context(self) -> bool:
+        """Yes: each attempt's context goes out in its headers (SDKs' own propagation can stand down)."""
+        return True
+
     def check(self, stack: Stack, index: int) -> None:
         for later in stack.layers[index + 1 :]:
             if later.owns_retries:

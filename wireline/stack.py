@@ -17,10 +17,11 @@ from wireline._cookies import skip_empty_cookie_extraction
 from wireline._flavors import get_flavor
 from wireline.errors import ConfigError
 from wireline.middleware.base import Middleware, as_middleware
+from wireline.redaction import redact_url
 from wireline.transports._built import async_transport_class, sync_transport_class
 from wireline.transports._chain import compile_async, compile_sync
 from wireline.transports._pools import Pools, ensure_supported
-from wireline.transports.base import TransportSpec
+from wireline.transports.base import OpenConnection, TransportSpec
 from wireline.transports.http import HTTPTransport
 
 if TYPE_CHECKING:
@@ -60,7 +61,8 @@ class Stack:
             retry, say); the message says which layer and why.
     """
 
-    __slots__ = ("_chains", "_layers", "_lock", "_pools", "_spec")
+    # __weakref__: layers that observe the stack (Tracing's open-connections metric) hold it weakly.
+    __slots__ = ("__weakref__", "_chains", "_layers", "_lock", "_pools", "_spec")
 
     def __init__(self, *middleware: Middleware | Any, transport: TransportSpec | None = None) -> None:
         self._layers: tuple[Middleware, ...] = tuple(
@@ -128,7 +130,7 @@ class Stack:
 
     def explain(self, url: str) -> list[str]:
         """What each layer and the base transport would do to a request for ``url``, in words."""
-        lines = [f"{url}", "layers, outermost first:"]
+        lines = [redact_url(url), "layers, outermost first:"]
         for index, layer in enumerate(self._layers, 1):
             lines.append(f"  {index}. {layer!r}")
             lines.extend(f"     {line}" for line in layer.explain(url))
@@ -250,7 +252,7 @@ class Stack:
         resolved = get_flavor(flavor)
         client = resolved.http.Client(transport=transport, **client_kwargs)
         skip_empty_cookie_extraction(client, resolved)
-        return client
+        return self._mark_traced(client)
 
     @overload
     def async_client(
@@ -270,6 +272,13 @@ class Stack:
         resolved = get_flavor(flavor)
         client = resolved.http.AsyncClient(transport=transport, **client_kwargs)
         skip_empty_cookie_extraction(client, resolved)
+        return self._mark_traced(client)
+
+    def _mark_traced(self, client: Any) -> Any:
+        # opentelemetry-instrumentation-httpx's instrument_client() skips a client carrying this flag;
+        # when a layer of this stack traces already, wrapping the stack would add a second span per call.
+        if any(layer.traces_http for layer in self._layers):
+            client._is_instrumented_by_opentelemetry = True  # noqa: SLF001 - the flag contrib reads
         return client
 
     def _chain(self, flavor: str, *, asynchronous: bool) -> Any:
@@ -293,6 +302,14 @@ class Stack:
     def _describe(self, flavor: str) -> str:
         names = " > ".join(type(layer).__name__ for layer in self._layers) or "no middleware"
         return f"{flavor}, {names} > {type(self._spec).__name__}"
+
+    def connections(self) -> list[OpenConnection]:
+        """The connections the stack's pools hold open now, each ``active`` or ``idle``.
+
+        Read-only and safe from any thread; Tracing's ``http.client.open_connections`` metric
+        reads it. A base transport reports through :class:`~wireline.transports.ReportsConnections`.
+        """
+        return self._pools.connections()
 
     # -- closing --------------------------------------------------------------------------
 

@@ -144,9 +144,14 @@ class Middleware:
 
     Class attributes:
         unique: At most one layer of this class may be in a stack.
+        traces_http: The layer makes OpenTelemetry HTTP client spans. Clients a stack with such a
+            layer builds are marked as instrumented, so that opentelemetry-instrumentation-httpx's
+            ``instrument_client()`` leaves them alone instead of wrapping the whole stack in a
+            second span.
     """
 
     unique: ClassVar[bool] = False
+    traces_http: ClassVar[bool] = False
 
     # -- the two forms --------------------------------------------------------------------
 

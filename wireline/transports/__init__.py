@@ -7,12 +7,14 @@
 - :class:`MockTransport` — answers with a function; for tests and examples.
 - :class:`TransportSpec` — the base class for your own, registered in the
   ``wireline.transports`` entry-point group.
+- :class:`OpenConnection`, :class:`ReportsConnections` — how a base transport reports the
+  connections it holds open (``Stack.connections()``, the ``http.client.open_connections`` metric).
 """
 
 from __future__ import annotations
 
 from wireline.transports.aiohttp import AiohttpTransport
-from wireline.transports.base import Route, TransportSpec
+from wireline.transports.base import OpenConnection, ReportsConnections, Route, TransportSpec
 from wireline.transports.http import HTTPTransport
 from wireline.transports.httpcore2 import HTTPCore2Transport
 from wireline.transports.mock import MockTransport
@@ -26,7 +28,9 @@ __all__ = [
     "InsecureTransportWarning",
     "Limits",
     "MockTransport",
+    "OpenConnection",
     "PooledTransport",
+    "ReportsConnections",
     "Route",
     "TLSConfig",
     "TransportSpec",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import aiohttp
 
 from wireline.transports._aiohttp.exchange import BODY_SENT, HEADERS_SENT, Exchange, current_exchange
+from wireline.transports.base import OpenConnection
 
 if TYPE_CHECKING:
     from aiohttp.client_proto import ResponseHandler
@@ -35,6 +36,7 @@ __all__ = [
 
 # httpcore's backoff between connection attempts: 0 s, then 0.5, 1, 2, ...
 _RETRY_BACKOFF_FACTOR = 0.5
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class ObservedConnector(aiohttp.BaseConnector):
@@ -43,6 +45,25 @@ class ObservedConnector(aiohttp.BaseConnector):
     wireline_retries = 0
     wireline_local_address: str | None = None
     wireline_socket_options: tuple[tuple[Any, ...], ...] | None = None
+    # The connections this connector made, with the origin each serves: written on the event loop
+    # only, read (a snapshot) by open_connections() from any thread.
+    wireline_origins: dict[Any, tuple[str, str, int]]
+
+    def open_connections(self) -> list[OpenConnection]:
+        """The connections open now, active (in use) or idle (in the pool); safe from any thread."""
+        in_use = self._acquired  # aiohttp's set of the connections lent out
+        return [
+            OpenConnection(scheme, host, port, "active" if protocol in in_use else "idle", "1.1")
+            for protocol, (scheme, host, port) in list(self.wireline_origins.items())
+            if protocol.is_connected()
+        ]
+
+    def _made(self, req: ClientRequest, protocol: Any) -> None:
+        origins = self.wireline_origins
+        for gone in [known for known in origins if not known.is_connected()]:
+            del origins[gone]
+        url = req.url
+        origins[protocol] = (url.scheme, url.host or "", req.port or _DEFAULT_PORTS.get(url.scheme, 0))
 
     async def connect(
         self,
@@ -68,7 +89,9 @@ class ObservedConnector(aiohttp.BaseConnector):
     ) -> ResponseHandler:
         exchange = current_exchange.get()
         if exchange is None:
-            return await super()._create_connection(req, traces, timeout)
+            protocol = await super()._create_connection(req, traces, timeout)
+            self._made(req, protocol)
+            return protocol
         retries_left = self.wireline_retries
         delays = _backoff()
         while True:
@@ -86,6 +109,7 @@ class ObservedConnector(aiohttp.BaseConnector):
                 await asyncio.sleep(delay)
                 await exchange.emit("connection.retry.complete", {"return_value": None})
                 continue
+            self._made(req, protocol)
             if exchange.trace is not None:
                 await self._connected_events(req, exchange, protocol, started)
             return protocol

@@ -24,6 +24,7 @@ from wireline.transports._aiohttp.connector import (
 from wireline.transports._aiohttp.exchange import BODY_SENT, Exchange, current_exchange, raise_mapped
 from wireline.transports._aiohttp.stream import make_stream
 from wireline.transports._errors import flavor_error
+from wireline.transports.base import OpenConnection
 
 if TYPE_CHECKING:
     import ssl
@@ -108,6 +109,17 @@ class SessionTransport:
         self._uds = spec.uds
         self._in_flight = 0
 
+    def open_connections(self) -> list[OpenConnection]:
+        """The connections this pool holds open (``ReportsConnections``: Stack.connections(), metrics)."""
+        session = self._session
+        connector = None if session is None or session.closed else session.connector
+        if not isinstance(connector, ObservedConnector):
+            return []
+        try:
+            return connector.open_connections()
+        except Exception:  # noqa: BLE001 - a metrics read must never fail (aiohttp's internals moved?)
+            return []
+
     def in_flight(self) -> int:
         """Requests sent through this pool whose response is not closed yet (for tests and metrics)."""
         return self._in_flight
@@ -134,6 +146,7 @@ class SessionTransport:
                 socket_factory=None if not spec.socket_options else socket_factory(spec.socket_options),
                 **common,
             )
+        connector.wireline_origins = {}
         connector.wireline_retries = spec.retries
         connector.wireline_local_address = spec.local_address
         connector.wireline_socket_options = spec.socket_options

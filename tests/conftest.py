@@ -108,6 +108,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     wants_driver, wants_base = "driver" in names, "base_transport" in names
     if not (wants_driver or wants_base):
         return
+    if wants_base and not wants_driver and _parametrizes_itself(metafunc, "base_transport"):
+        return  # the test pairs base transports with modes of its own (see base_transports_serving)
     # @pytest.mark.transport_settings(http2=True): only the base transports that accept these settings.
     marker = metafunc.definition.get_closest_marker("transport_settings")
     settings = marker.kwargs if marker is not None else {}
@@ -133,6 +135,30 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("driver", [drv for drv, _ in combos], ids=ids)
     else:
         metafunc.parametrize("base_transport", [base for _, base in combos], ids=ids)
+
+
+def _parametrizes_itself(metafunc: pytest.Metafunc, name: str) -> bool:
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        argnames = marker.args[0] if marker.args else marker.kwargs.get("argnames", ())
+        if isinstance(argnames, str):
+            argnames = [part.strip() for part in argnames.split(",")]
+        if name in argnames:
+            return True
+    return False
+
+
+def base_transports_serving(flavor: str, modes: list[str]) -> list[tuple[str, str]]:
+    """``(mode, base transport)`` pairs for a test that takes ``mode`` and ``make_stack`` but no
+    ``driver`` (an SDK of one flavour, say): each mode with every base transport that serves it.
+
+    ``@pytest.mark.parametrize(("mode", "base_transport"), base_transports_serving("httpx2", MODES))``
+    """
+    return [
+        (mode, name)
+        for mode in modes
+        for name in sorted(BASE_TRANSPORTS)
+        if BASE_TRANSPORTS[name]().unsupported(flavor, asynchronous=mode == "async") is None
+    ]
 
 
 @pytest.fixture

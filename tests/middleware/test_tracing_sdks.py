@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import base_transports_serving
 from tests.middleware.conftest import Otel
 from wireline.middleware import Tracing
 
@@ -41,7 +42,7 @@ def contrib_instrumentor(otel: Otel) -> Iterator[None]:
     instrumentor.uninstrument()
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("mode", "base_transport"), base_transports_serving("httpx2", MODES))
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
 async def test_anthropic_sdk_spans_own_the_genai_layer(  # noqa: PLR0917
     make_stack, llm_url: str, otel: Otel, contrib_instrumentor: None, mode: str, stream: bool
@@ -91,7 +92,7 @@ async def test_anthropic_sdk_spans_own_the_genai_layer(  # noqa: PLR0917
     assert otel.points("http.client.request.duration")
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("mode", "base_transport"), base_transports_serving("httpx2", MODES))
 async def test_mistralai_tracing_hook_owns_the_genai_layer(
     make_stack, llm_url: str, global_otel: Otel, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:

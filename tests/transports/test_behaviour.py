@@ -275,6 +275,18 @@ class TestResponse:
         assert weakref.ref(first.extensions["network_stream"])() is not None
         await client.aclose()
 
+    async def test_responses_without_a_body_one_after_another(
+        self, driver: Driver, make_stack: Any, server: RunningServer
+    ) -> None:
+        """HEAD answers (no body, whatever their content-length) end at once, again and again."""
+        client = driver.client(make_stack())
+        for _ in range(3):
+            response = await client.request("HEAD", f"{server.url}/echo")
+            assert (response.status_code, response.content) == (200, b"")
+        async with client.stream("HEAD", f"{server.url}/echo") as stream:
+            assert await stream.rest() == []
+        await client.aclose()
+
     async def test_socket_options_are_set(self, driver: Driver, make_stack: Any, server: RunningServer) -> None:
         """socket_options= are set on each new socket."""
         client = driver.client(make_stack(socket_options=[(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import builtins
 import contextvars
 import inspect
+import os
 import re
+import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -177,11 +179,27 @@ def raise_mapped(exc: BaseException, exchange: Exchange, flavor: Flavor, spec: P
     if exchange.timed_out is not None:
         name = exchange.timed_out
         raise flavor_error(flavor, name, _TIMEOUT_MESSAGES[name], exchange.request) from exc
-    error = flavor_error(flavor, _error_name(exc, exchange), str(exc) or type(exc).__name__, exchange.request)
+    error = flavor_error(flavor, _error_name(exc, exchange), _message(exc), exchange.request)
     error.__cause__ = exc  # before explaining: the explanation looks for the TLS error in the causes
     if spec is not None:
         spec.explain_failure(error, exchange.request)
     raise error from exc
+
+
+def _message(exc: BaseException) -> str:
+    """The error's message, worded as httpcore words it where aiohttp wraps the socket's error.
+
+    aiohttp says "Cannot connect to host h:p ssl:default [Connect call failed ('h', p)]" where
+    httpcore says "[Errno 111] Connection refused"; the SSL error's own text for a certificate.
+    """
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return str(exc.certificate_error)
+    if isinstance(exc, aiohttp.ClientConnectorError) and not isinstance(exc, aiohttp.ClientProxyConnectionError):
+        cause = exc.os_error
+        if isinstance(cause, ssl.SSLError) or not cause.errno or cause.errno < 0:  # < 0: a DNS error
+            return f"{str(cause) or exc} ({exc.host}:{exc.port})"
+        return f"[Errno {cause.errno}] {os.strerror(cause.errno)} ({exc.host}:{exc.port})"
+    return str(exc) or type(exc).__name__
 
 
 _TIMEOUT_MESSAGES = {

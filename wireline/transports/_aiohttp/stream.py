@@ -49,8 +49,10 @@ class ResponseStream:
                 chunk, chunk_ended = await content.readchunk()
                 if chunk:
                     yield chunk
-                elif not chunk_ended:
-                    break  # the end of the body
+                elif not chunk_ended or content.at_eof():
+                    # The end of the body. (aiohttp's shared empty body, for HEAD and 204, answers
+                    # (b"", True) forever once read: at_eof() is what says it is done.)
+                    break
         except Exception as exc:  # noqa: BLE001 - re-raised as the flavour's class
             if traced:
                 await exchange.emit("http11.receive_response_body.failed", {"exception": exc})

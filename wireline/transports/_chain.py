@@ -118,95 +118,139 @@ def _async_hook_layer(middleware: Middleware, call_next: AsyncCall, flavor: Flav
 
 
 def _sync_flow_layer(middleware: Middleware, call_next: SyncCall, flavor: Flavor) -> SyncCall:
-    handle = middleware.handle
-
-    def flow_layer(request: Any) -> Any:
-        return drive_sync(handle(request), call_next, flavor, middleware)
-
-    return flow_layer
+    return _sync_driver(middleware.handle, call_next, flavor, middleware)
 
 
 def _async_flow_layer(middleware: Middleware, call_next: AsyncCall, flavor: Flavor) -> AsyncCall:
-    handle = middleware.handle
-
-    async def flow_layer(request: Any) -> Any:
-        return await drive_async(handle(request), call_next, flavor, middleware)
-
-    return flow_layer
+    return _async_driver(middleware.handle, call_next, flavor, middleware)
 
 
 def drive_sync(flow: Any, call_next: SyncCall, flavor: Flavor, owner: object) -> Any:
     """Run a flow to its end in a sync chain, doing the I/O it yields for."""
-    received: list[Any] = []
-    result = None
-    value: Any = None
-    error: BaseException | None = None
-    try:
-        while True:
-            try:
-                command = flow.send(value) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                result = _flow_result(stop.value, flavor, owner)
-                return result
-            value = error = None
-            try:
-                kind = command.__class__
-                if kind is Sleep:
-                    _clock.sleep(command.seconds)
-                elif kind is Close:
-                    command.response.close()
-                elif kind is Read:
-                    value = command.response.read()
-                else:
-                    _check_command(command, flavor, owner)
-                    value = call_next(command)
-                    received.append(value)
-            except BaseException as exc:  # noqa: BLE001 - the flow decides; cancellation too, so its cleanup runs
-                error = exc
-    finally:
-        for response in _left_open(received, result):
-            response.close()
+    return _sync_driver(lambda _: flow, call_next, flavor, owner)(None)
 
 
 async def drive_async(flow: Any, call_next: AsyncCall, flavor: Flavor, owner: object) -> Any:
     """Run a flow to its end in an async chain, doing the I/O it yields for."""
-    received: list[Any] = []
-    result = None
-    value: Any = None
-    error: BaseException | None = None
-    try:
-        while True:
-            try:
-                command = flow.send(value) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                result = _flow_result(stop.value, flavor, owner)
-                return result
-            value = error = None
-            try:
-                kind = command.__class__
-                if kind is Sleep:
-                    await _clock.async_sleep(command.seconds)
-                elif kind is Close:
-                    await command.response.aclose()
-                elif kind is Read:
-                    value = await command.response.aread()
-                else:
-                    _check_command(command, flavor, owner)
-                    value = await call_next(command)
-                    received.append(value)
-            except BaseException as exc:  # noqa: BLE001 - as in drive_sync
-                error = exc
-    finally:
-        for response in _left_open(received, result):
-            await response.aclose()
+    return await _async_driver(lambda _: flow, call_next, flavor, owner)(None)
 
 
-def _left_open(received: list[Any], result: Any) -> list[Any]:
+# A driver runs once per flow layer per request, so it is written for the common case (one request
+# sent, its response returned): the layer's call is the driver itself (no extra frame), the
+# flavour's classes are resolved once, the response received is kept in a local (a list only when
+# a flow sends more than once), and the left-open check is skipped when the flow returns that very
+# response. An exception from below is thrown into the flow at once; what the flow then raises or
+# returns leaves through the same handlers as a normal return.
+
+
+def _sync_driver(handle: Callable[[Any], Any], call_next: SyncCall, flavor: Flavor, owner: object) -> SyncCall:
+    request_class, response_class = flavor.request_class, flavor.response_class
+
+    def run_flow(request: Any) -> Any:
+        flow = handle(request)
+        send = flow.send
+        received: Any = None  # the response received, or a list of them once there are several
+        result: Any = None
+        try:
+            command = send(None)
+            while True:
+                try:
+                    kind = command.__class__
+                    if kind is not request_class and kind in _COMMANDS:
+                        value = _perform_sync(command)
+                    else:
+                        if kind is not request_class:
+                            _check_command(command, flavor, owner)
+                        value = call_next(command)
+                        received = value if received is None else _also(received, value)
+                except BaseException as exc:  # noqa: BLE001 - the flow decides; cancellation too, so its cleanup runs
+                    command = flow.throw(exc)
+                    continue
+                command = send(value)
+        except StopIteration as stop:
+            result = stop.value
+            if result.__class__ is not response_class:
+                _flow_result(result, flavor, owner)
+            return result
+        finally:
+            if received is not None and received is not result:
+                for response in _left_open(received, result):
+                    response.close()
+
+    return run_flow
+
+
+def _async_driver(handle: Callable[[Any], Any], call_next: AsyncCall, flavor: Flavor, owner: object) -> AsyncCall:
+    request_class, response_class = flavor.request_class, flavor.response_class
+
+    async def run_flow(request: Any) -> Any:
+        flow = handle(request)
+        send = flow.send
+        received: Any = None
+        result: Any = None
+        try:
+            command = send(None)
+            while True:
+                try:
+                    kind = command.__class__
+                    if kind is not request_class and kind in _COMMANDS:
+                        value = await _perform_async(command)
+                    else:
+                        if kind is not request_class:
+                            _check_command(command, flavor, owner)
+                        value = await call_next(command)
+                        received = value if received is None else _also(received, value)
+                except BaseException as exc:  # noqa: BLE001 - as in the sync driver
+                    command = flow.throw(exc)
+                    continue
+                command = send(value)
+        except StopIteration as stop:
+            result = stop.value
+            if result.__class__ is not response_class:
+                _flow_result(result, flavor, owner)
+            return result
+        finally:
+            if received is not None and received is not result:
+                for response in _left_open(received, result):
+                    await response.aclose()
+
+    return run_flow
+
+
+_COMMANDS = frozenset({Sleep, Close, Read})
+
+
+def _perform_sync(command: Sleep | Close | Read) -> Any:
+    """Do what a flow asked for besides sending: wait, close a response, or read its body."""
+    if isinstance(command, Sleep):
+        _clock.sleep(command.seconds)
+        return None
+    if isinstance(command, Close):
+        command.response.close()
+        return None
+    return command.response.read()
+
+
+async def _perform_async(command: Sleep | Close | Read) -> Any:
+    if isinstance(command, Sleep):
+        await _clock.async_sleep(command.seconds)
+        return None
+    if isinstance(command, Close):
+        await command.response.aclose()
+        return None
+    return await command.response.aread()
+
+
+def _also(received: Any, response: Any) -> list[Any]:
+    """The responses received so far, ``response`` added (a flow that sends more than once)."""
+    return [*received, response] if isinstance(received, list) else [received, response]
+
+
+def _left_open(received: Any, result: Any) -> list[Any]:
     """Responses a flow received and dropped without closing (its result and its stream excluded)."""
-    if not received:
-        return received
+    responses = received if isinstance(received, list) else [received]
     kept_stream = getattr(result, "stream", None)
-    return [r for r in received if r is not result and not r.is_closed and r.stream is not kept_stream]
+    return [r for r in responses if r is not result and not r.is_closed and r.stream is not kept_stream]
 
 
 def _check_command(command: object, flavor: Flavor, owner: object) -> None:

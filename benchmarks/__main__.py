@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import report
+from benchmarks.plan import Mode
 from benchmarks.run import Options, Run, execute, log
 from benchmarks.targets import judge
 
@@ -38,16 +39,28 @@ def parse(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
     )
     parser.add_argument("--base", default="http", help="the base transport stacks are built over (a registered name)")
     parser.add_argument("--only", help="run only the groups whose key matches this regular expression")
+    parser.add_argument(
+        "--cases", help="run only the variants whose key matches this regular expression (and baselines)"
+    )
     parser.add_argument("--note", default="", help="a note stored with the results (e.g. 'other jobs running')")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON (default benchmarks/results)")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="where to write the JSON (default benchmarks/results)"
+    )
     parser.add_argument("--write-docs", action="store_true", help="regenerate docs/performance.md's tables and charts")
     parser.add_argument("--docs-dir", type=Path, default=Path(__file__).parent.parent / "docs", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    mode = args.mode or "full"
+    mode: Mode = args.mode or "full"
     if args.rounds is not None and args.rounds < (1 if mode == "smoke" else 5):
         parser.error("--rounds: at least 5 (medians of fewer mean little)")
     options = Options.for_mode(
-        mode, rounds=args.rounds, seconds=args.seconds, placement=args.placement, base=args.base, only=args.only, note=args.note
+        mode,
+        rounds=args.rounds,
+        seconds=args.seconds,
+        placement=args.placement,
+        base=args.base,
+        only=args.only,
+        cases=args.cases,
+        note=args.note,
     )
     return options, args
 

@@ -54,7 +54,7 @@ def base_transports() -> dict[str, Callable[[], TransportSpec]]:
             continue
         try:
             found[name] = registry.get("transports", name).load()
-        except Exception:  # noqa: S112 - a broken plugin is not ours to benchmark
+        except Exception:
             continue
     return found
 
@@ -189,7 +189,19 @@ def _unexpected(response: Any) -> RuntimeError:
 
 
 def _closing(client: Any, env: Env) -> Callable[[], Any]:
-    return client.aclose if env.asynchronous else client.close
+    return client.aclose if env.asynchronous else client.close  # type: ignore[no-any-return]
+
+
+def client_from(stack: wireline.Stack, env: Env) -> Any:
+    """A client of ``env``'s flavour and mode from ``stack`` (the flavour is only known at run time)."""
+    untyped: Any = stack
+    return (untyped.async_client if env.asynchronous else untyped.client)(env.flavor)
+
+
+def transport_from(stack: wireline.Stack, flavor: str, *, asynchronous: bool) -> Any:
+    """A transport of ``flavor`` from ``stack``, sync or async."""
+    untyped: Any = stack
+    return (untyped.async_transport if asynchronous else untyped.transport)(flavor)
 
 
 # -- cases ----------------------------------------------------------------------------------------
@@ -242,12 +254,12 @@ class _WithInfo:
     info: dict[str, Any]
 
 
-def _bare(env: Env, closers: list[Callable[[], Any]]) -> Any:
+def _bare(env: Env, _closers: list[Callable[[], Any]]) -> Any:
     http = env.http
     return (http.AsyncClient if env.asynchronous else http.Client)(**env.client_kwargs())
 
 
-def _bare_with_wireline_limits(env: Env, closers: list[Callable[[], Any]]) -> Any:
+def _bare_with_wireline_limits(env: Env, _closers: list[Callable[[], Any]]) -> Any:
     http = env.http
     defaults = Limits()
     limits = http.Limits(
@@ -258,7 +270,7 @@ def _bare_with_wireline_limits(env: Env, closers: list[Callable[[], Any]]) -> An
     return (http.AsyncClient if env.asynchronous else http.Client)(limits=limits, **env.client_kwargs())
 
 
-def _keep_alive_off(env: Env, closers: list[Callable[[], Any]]) -> Any:
+def _keep_alive_off(env: Env, _closers: list[Callable[[], Any]]) -> Any:
     if not env.network:
         raise Unavailable("n/a in memory")
     http = env.http
@@ -273,9 +285,7 @@ def stack_client(layers: Callable[[], list[Middleware]], base: str | None = None
         spec = env.spec() if base is None or not env.network else Env(env.flavor, env.asynchronous, base=base).spec()
         stack = wireline.Stack(*layers(), transport=spec)
         closers.append(stack.aclose if env.asynchronous else stack.close)
-        make = stack.async_client if env.asynchronous else stack.client
-        client = make(env.flavor)  # type: ignore[operator]
-        return _WithInfo(client, {"stream_observers": observing_layers(stack, env.flavor)})
+        return _WithInfo(client_from(stack, env), {"stream_observers": observing_layers(stack, env.flavor)})
 
     return build
 
@@ -284,18 +294,19 @@ def observing_layers(stack: wireline.Stack, flavor: str) -> int:
     """How many of ``stack``'s layers observe a response body (one probe request, in memory)."""
     probe = stack.with_transport(CannedTransport(events=1))
     try:
-        response = probe.transport(flavor).handle_request(get_flavor(flavor).http.Request("GET", "http://bench.invalid/"))  # type: ignore[call-overload]
+        transport = transport_from(probe, flavor, asynchronous=False)
+        response = transport.handle_request(get_flavor(flavor).http.Request("GET", "http://bench.invalid/"))
         callbacks = getattr(response.stream, "_chunk_callbacks", ())
         count = len(callbacks)
         response.close()
-    except Exception:  # noqa: BLE001 - a probe that fails (an async-only layer, say) just says "unknown"
+    except Exception:
         return -1
     finally:
         probe.close()
     return count
 
 
-def _subclass_send(env: Env, closers: list[Callable[[], Any]]) -> Any:
+def _subclass_send(env: Env, _closers: list[Callable[[], Any]]) -> Any:
     http = env.http
     if env.asynchronous:
 
@@ -312,7 +323,7 @@ def _subclass_send(env: Env, closers: list[Callable[[], Any]]) -> Any:
     return SendOverride(**env.client_kwargs())
 
 
-def _event_hooks(env: Env, closers: list[Callable[[], Any]]) -> Any:
+def _event_hooks(env: Env, _closers: list[Callable[[], Any]]) -> Any:
     http = env.http
     if env.asynchronous:
 
@@ -328,18 +339,18 @@ def _event_hooks(env: Env, closers: list[Callable[[], Any]]) -> Any:
     return http.Client(event_hooks={"request": [nothing], "response": [nothing]}, **env.client_kwargs())
 
 
-def _otel_contrib(env: Env, closers: list[Callable[[], Any]]) -> Any:
+def _otel_contrib(env: Env, _closers: list[Callable[[], Any]]) -> Any:
     try:
         from opentelemetry.instrumentation import httpx as contrib
     except ImportError as exc:
         raise Unavailable("opentelemetry-instrumentation-httpx is not installed") from exc
     instrumentor = contrib.HTTPXClientInstrumentor if env.flavor == "httpx" else contrib.HTTPX2ClientInstrumentor
-    client = _bare(env, closers)
+    client = _bare(env, _closers)
     instrumentor.instrument_client(client)
     return client
 
 
-def _httpx_retries(env: Env, closers: list[Callable[[], Any]]) -> Any:
+def _httpx_retries(env: Env, _closers: list[Callable[[], Any]]) -> Any:
     try:
         from httpx_retries import RetryTransport
     except ImportError as exc:
@@ -454,14 +465,14 @@ def layer_calls(factory: Callable[[], Middleware] | None, count: int) -> Callabl
         request = flavor.http.Request("GET", "http://bench.invalid/")
         calls = range(env.calls)
         if env.asynchronous:
-            ahandle = stack.async_transport(env.flavor).handle_async_request  # type: ignore[call-overload]
+            ahandle = transport_from(stack, env.flavor, asynchronous=True).handle_async_request
 
             async def acalls() -> None:
                 for _ in calls:
                     await ahandle(request)
 
             return Subject(acalls, env.calls, [stack.aclose], {"layers": count})
-        handle = stack.transport(env.flavor).handle_request  # type: ignore[call-overload]
+        handle = transport_from(stack, env.flavor, asynchronous=False).handle_request
 
         def sync_calls() -> None:
             for _ in calls:
@@ -501,25 +512,26 @@ def per_call(prepare: Callable[[Env, list[Callable[[], Any]]], Callable[[], Any]
     return make
 
 
-def _new_bare(env: Env, closers: list[Callable[[], Any]]) -> Callable[[], Any]:
+def _new_bare(env: Env, _closers: list[Callable[[], Any]]) -> Callable[[], Any]:
     http = env.http
     return http.AsyncClient if env.asynchronous else http.Client  # type: ignore[no-any-return]
 
 
-def _new_bare_shared_ssl(env: Env, closers: list[Callable[[], Any]]) -> Callable[[], Any]:
+def _new_bare_shared_ssl(env: Env, _closers: list[Callable[[], Any]]) -> Callable[[], Any]:
     http, context = env.http, env.ssl_context()
     client_class = http.AsyncClient if env.asynchronous else http.Client
     return lambda: client_class(verify=context)
 
 
-def _new_from_stack(layers: Callable[[], list[Middleware]]) -> Callable[[Env, list[Callable[[], Any]]], Callable[[], Any]]:
+def _new_from_stack(
+    layers: Callable[[], list[Middleware]],
+) -> Callable[[Env, list[Callable[[], Any]]], Callable[[], Any]]:
     """One stack, built up front; a new client from it per call."""
 
     def prepare(env: Env, closers: list[Callable[[], Any]]) -> Callable[[], Any]:
         stack = wireline.Stack(*layers(), transport=env.spec())
         closers.append(stack.aclose if env.asynchronous else stack.close)
-        make = stack.async_client if env.asynchronous else stack.client
-        return lambda: make(env.flavor)  # type: ignore[operator]
+        return lambda: client_from(stack, env)
 
     return prepare
 
@@ -533,7 +545,7 @@ def sdk_clients(build_all: Callable[[Env, list[Callable[[], Any]]], list[Any]]) 
         closers: list[Callable[[], Any]] = []
         clients = build_all(env, closers)
         closers.extend(client.aclose for client in clients)
-        chooser = random.Random(6)  # noqa: S311 - a spread of load, not a secret
+        chooser = random.Random(6)
         picks = itertools.cycle([chooser.randrange(len(clients)) for _ in range(4096)])
         gets = [client.get for client in clients]
         url = env.target
@@ -550,7 +562,7 @@ def sdk_clients(build_all: Callable[[Env, list[Callable[[], Any]]], list[Any]]) 
     return make
 
 
-def _own_pools(env: Env, closers: list[Callable[[], Any]]) -> list[Any]:
+def _own_pools(env: Env, _closers: list[Callable[[], Any]]) -> list[Any]:
     return [env.http.AsyncClient() for _ in range(env.clients)]
 
 
@@ -558,7 +570,7 @@ def _one_stack(layers: Callable[[], list[Middleware]]) -> Callable[[Env, list[Ca
     def build(env: Env, closers: list[Callable[[], Any]]) -> list[Any]:
         stack = wireline.Stack(*layers(), transport=env.spec())
         closers.append(stack.aclose)
-        return [stack.async_client(env.flavor) for _ in range(env.clients)]  # type: ignore[call-overload]
+        return [client_from(stack, env) for _ in range(env.clients)]
 
     return build
 
@@ -568,7 +580,7 @@ def _stack_each(env: Env, closers: list[Callable[[], Any]]) -> list[Any]:
     for _ in range(env.clients):
         stack = wireline.Stack(transport=env.spec())
         closers.append(stack.aclose)
-        clients.append(stack.async_client(env.flavor))  # type: ignore[call-overload]
+        clients.append(client_from(stack, env))
     return clients
 
 
@@ -589,7 +601,9 @@ def _base_cases() -> list[Case]:
         if name == DEFAULT_BASE:
             continue
         cases.append(client_case(f"stack-0@{name}", f"stack, no layers, over {name}", stack_client(_NONE, name)))
-        cases.append(client_case(f"full@{name}", f"full default stack over {name}", stack_client(full_default_stack, name)))
+        cases.append(
+            client_case(f"full@{name}", f"full default stack over {name}", stack_client(full_default_stack, name))
+        )
     return cases
 
 
@@ -602,12 +616,15 @@ def _catalogue() -> list[Case]:
         client_case("bare-wl-limits", "bare {flavor}, wireline's pool limits", _bare_with_wireline_limits),
         client_case("stack-0", "stack, no layers", stack_client(_NONE)),
     ]
-    for count in (1, 5, 20):
-        cases.append(client_case(f"hook-{count}", f"stack + {count} pass-through (hook)", stack_client(_layers(PassHook, count))))
-    for count in (1, 5, 20):
-        cases.append(client_case(f"flow-{count}", f"stack + {count} pass-through (flow)", stack_client(_layers(PassFlow, count))))
-    for count in (1, 5, 20):
-        cases.append(client_case(f"observe-{count}", f"stack + {count} stream-observing", stack_client(_layers(ObserveChunks, count))))
+    factory: type[Middleware]
+    for key, words, factory in (
+        ("hook", "pass-through (hook)", PassHook),
+        ("flow", "pass-through (flow)", PassFlow),
+        ("observe", "stream-observing", ObserveChunks),
+    ):
+        cases.extend(
+            client_case(f"{key}-{n}", f"stack + {n} {words}", stack_client(_layers(factory, n))) for n in (1, 5, 20)
+        )
     cases += [
         client_case("full", "full default stack", stack_client(full_default_stack)),
         client_case("logging", "Logging alone", stack_client(_builtin_alone("Logging"))),
@@ -625,8 +642,9 @@ def _catalogue() -> list[Case]:
         Case("calls-0", "stack, no layers", layer_calls(None, 0)),
     ]
     for form, factory in (("hook", PassHook), ("hooks", PassHooks), ("flow", PassFlow)):
-        for count in (1, 5, 20):
-            cases.append(Case(f"calls-{form}-{count}", f"{count} pass-through ({form})", layer_calls(factory, count)))
+        cases.extend(
+            Case(f"calls-{form}-{n}", f"{n} pass-through ({form})", layer_calls(factory, n)) for n in (1, 5, 20)
+        )
     cases += [
         # A new client per call: what code that builds an SDK client per request pays.
         Case("per-call-bare", "new {flavor} client per call", per_call(_new_bare)),
@@ -636,7 +654,12 @@ def _catalogue() -> list[Case]:
         # Several SDK-style clients: each with its own pool, or sharing one stack's.
         Case("sdk-own-pools", "8 bare clients, a pool each", sdk_clients(_own_pools), modes=frozenset({"async"})),
         Case("sdk-stack-each", "8 stacks, a pool each", sdk_clients(_stack_each), modes=frozenset({"async"})),
-        Case("sdk-one-stack", "8 clients of one stack, one pool", sdk_clients(_one_stack(_NONE)), modes=frozenset({"async"})),
+        Case(
+            "sdk-one-stack",
+            "8 clients of one stack, one pool",
+            sdk_clients(_one_stack(_NONE)),
+            modes=frozenset({"async"}),
+        ),
         Case(
             "sdk-one-full-stack",
             "8 clients of one full stack, one pool",

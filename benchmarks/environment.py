@@ -67,7 +67,7 @@ def pin_client(placement: Literal["split", "shared", "none"]) -> str:
 
 def _threads() -> list[int]:
     try:
-        return [int(name) for name in os.listdir("/proc/self/task")]
+        return [int(path.name) for path in Path("/proc/self/task").iterdir()]
     except OSError:
         return [0]
 

@@ -19,7 +19,7 @@ import gc
 import inspect
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,7 @@ class VariantResult:
     info: dict[str, Any] = field(default_factory=dict)
     ratio: list[float] = field(default_factory=list)
     delta_us: list[float] = field(default_factory=list)
+    cpu_delta_us: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -82,6 +83,10 @@ class VariantResult:
         return statistics.median(self.delta_us)
 
     @property
+    def cpu_delta_median(self) -> float:
+        return statistics.median(self.cpu_delta_us)
+
+    @property
     def connections_median(self) -> float:
         return statistics.median(self.connections)
 
@@ -97,11 +102,13 @@ class VariantResult:
             cpu_median_us=self.cpu_median,
             ratio_median=self.ratio_median,
             delta_median_us=self.delta_median,
+            cpu_delta_median_us=self.cpu_delta_median,
             connections_per_unit=self.connections_median,
             rounds_us=self.wall_us,
             rounds_cpu_us=self.cpu_us,
             rounds_ratio=self.ratio,
             rounds_delta_us=self.delta_us,
+            rounds_cpu_delta_us=self.cpu_delta_us,
             rounds_units=self.units,
             info=self.info,
         )
@@ -126,6 +133,7 @@ def _pair_with_baseline(results: list[VariantResult], baseline: str) -> None:
             continue
         result.ratio = [v / b for v, b in zip(result.wall_us, base.wall_us, strict=True)]
         result.delta_us = [v - b for v, b in zip(result.wall_us, base.wall_us, strict=True)]
+        result.cpu_delta_us = [v - b for v, b in zip(result.cpu_us, base.cpu_us, strict=True)]
 
 
 def _record(result: VariantResult, units: int, wall: float, cpu: float, connections: int) -> None:
@@ -140,6 +148,28 @@ def _order(count: int, round_index: int) -> list[int]:
     return [*range(start, count), *range(start)]
 
 
+def _runs(
+    results: list[VariantResult], subjects: list[Subject | None], rounds: int, seconds: float
+) -> Iterator[tuple[bool, float, VariantResult, Subject]]:
+    """(measured?, budget, result, subject) for every run: a warm-up round at half budget, then the rounds."""
+    live = [(r, s) for r, s in zip(results, subjects, strict=True) if s is not None]
+    for round_index in range(rounds + 1):
+        budget = seconds / 2 if round_index == 0 else seconds
+        for index in _order(len(live), round_index):
+            result, subject = live[index]
+            gc.collect()
+            yield round_index > 0, budget, result, subject
+
+
+def _built(result: VariantResult, subject: Subject | None, reason: Unavailable | None) -> Subject | None:
+    if reason is not None:
+        result.unavailable = str(reason)
+        return None
+    assert subject is not None
+    result.info = subject.info
+    return subject
+
+
 def measure_sync(
     variants: list[tuple[str, str, Callable[[], Subject]]],
     baseline: str,
@@ -149,36 +179,25 @@ def measure_sync(
     connections: Counter,
 ) -> Measured:
     """Build each ``(key, label, make)`` variant, then run the interleaved rounds (sync ops)."""
-    results, subjects = [], []
-    for key, label, make in variants:
-        result = VariantResult(key, label)
-        try:
-            subject = make()
-        except Unavailable as exc:
-            result.unavailable = str(exc)
-            subject = None
-        else:
-            result.info = subject.info
-        results.append(result)
-        subjects.append(subject)
-    live = [(r, s) for r, s in zip(results, subjects, strict=True) if s is not None]
+    results = [VariantResult(key, label) for key, label, _ in variants]
+    subjects: list[Subject | None] = []
     try:
-        for _, subject in live:
-            if subject.warm is not None:
+        for result, (_, _, make) in zip(results, variants, strict=True):
+            try:
+                subjects.append(_built(result, make(), None))
+            except Unavailable as exc:
+                subjects.append(_built(result, None, exc))
+        for subject in subjects:
+            if subject is not None and subject.warm is not None:
                 subject.warm()
-        for round_index in range(rounds + 1):
-            budget = seconds / 2 if round_index == 0 else seconds
-            for index in _order(len(live), round_index):
-                result, subject = live[index]
-                gc.collect()
-                count, wall, cpu, opened = _run_sync(subject.op, budget, connections)
-                if round_index:
-                    _record(result, count * subject.units, wall, cpu, opened)
+        for measured, budget, result, subject in _runs(results, subjects, rounds, seconds):
+            count, wall, cpu, opened = _run_sync(subject.op, budget, connections)
+            if measured:
+                _record(result, count * subject.units, wall, cpu, opened)
     finally:
         for subject in reversed(subjects):
-            if subject is not None:
-                for closer in reversed(subject.closers):
-                    closer()
+            for closer in reversed(subject.closers if subject is not None else []):
+                closer()
     _pair_with_baseline(results, baseline)
     return Measured(results, baseline)
 
@@ -209,39 +228,28 @@ async def measure_async(
     connections: Counter,
 ) -> Measured:
     """As :func:`measure_sync`, with ``concurrency`` tasks running each variant's coroutine op."""
-    results, subjects = [], []
-    for key, label, make in variants:
-        result = VariantResult(key, label)
-        try:
-            made = make()
-            subject = await made if inspect.isawaitable(made) else made
-        except Unavailable as exc:
-            result.unavailable = str(exc)
-            subject = None
-        else:
-            result.info = subject.info
-        results.append(result)
-        subjects.append(subject)
-    live = [(r, s) for r, s in zip(results, subjects, strict=True) if s is not None]
+    results = [VariantResult(key, label) for key, label, _ in variants]
+    subjects: list[Subject | None] = []
     try:
-        for _, subject in live:
-            if subject.warm is not None:
+        for result, (_, _, make) in zip(results, variants, strict=True):
+            try:
+                made = make()
+                subjects.append(_built(result, await made if inspect.isawaitable(made) else made, None))
+            except Unavailable as exc:
+                subjects.append(_built(result, None, exc))
+        for subject in subjects:
+            if subject is not None and subject.warm is not None:
                 await subject.warm()
-        for round_index in range(rounds + 1):
-            budget = seconds / 2 if round_index == 0 else seconds
-            for index in _order(len(live), round_index):
-                result, subject = live[index]
-                gc.collect()
-                count, wall, cpu, opened = await _run_async(subject.op, budget, concurrency, connections)
-                if round_index:
-                    _record(result, count * subject.units, wall, cpu, opened)
+        for measured, budget, result, subject in _runs(results, subjects, rounds, seconds):
+            count, wall, cpu, opened = await _run_async(subject.op, budget, concurrency, connections)
+            if measured:
+                _record(result, count * subject.units, wall, cpu, opened)
     finally:
         for subject in reversed(subjects):
-            if subject is not None:
-                for closer in reversed(subject.closers):
-                    done = closer()
-                    if inspect.isawaitable(done):
-                        await done
+            for closer in reversed(subject.closers if subject is not None else []):
+                done = closer()
+                if inspect.isawaitable(done):
+                    await done
     _pair_with_baseline(results, baseline)
     return Measured(results, baseline)
 

@@ -74,7 +74,7 @@ def measure_all(url: str, requests: int, rounds: int, placement: str) -> list[Me
     for key, flavor, asynchronous in VARIANTS:
         spec = {"key": key, "flavor": flavor, "asynchronous": asynchronous, "url": url}
         spec |= {"requests": requests, "rounds": rounds}
-        done = subprocess.run(  # noqa: S603 - our own module, our own interpreter
+        done = subprocess.run(
             [sys.executable, "-m", "benchmarks.memory", json.dumps(spec)],
             capture_output=True,
             text=True,

@@ -76,7 +76,7 @@ def _with_bases(cases: tuple[str, ...], *prefixes: str) -> tuple[str, ...]:
     return cases + tuple(extra)
 
 
-def _layers(flavor: str, asynchronous: bool, *, quick: bool = False) -> Group:
+def _layers(flavor: str, *, asynchronous: bool, quick: bool = False) -> Group:
     mode = "async" if asynchronous else "sync"
     cases = ("calls-0", *(c for c in _LAYER_CASES if not quick or not c.endswith("-1")))
     return Group(
@@ -94,7 +94,7 @@ def _layers(flavor: str, asynchronous: bool, *, quick: bool = False) -> Group:
     )
 
 
-def _in_memory(flavor: str, asynchronous: bool, cases: tuple[str, ...]) -> Group:
+def _in_memory(flavor: str, cases: tuple[str, ...], *, asynchronous: bool) -> Group:
     mode = "async" if asynchronous else "sync"
     return Group(
         key=f"memory-requests/{mode}/{flavor}",
@@ -110,7 +110,7 @@ def _in_memory(flavor: str, asynchronous: bool, cases: tuple[str, ...]) -> Group
     )
 
 
-def _chunks(flavor: str, asynchronous: bool, cases: tuple[str, ...], events: int) -> Group:
+def _chunks(flavor: str, cases: tuple[str, ...], *, asynchronous: bool, events: int) -> Group:
     mode = "async" if asynchronous else "sync"
     return Group(
         key=f"chunks/{mode}/{flavor}",
@@ -129,7 +129,7 @@ def _chunks(flavor: str, asynchronous: bool, cases: tuple[str, ...], events: int
     )
 
 
-def _requests(flavor: str, asynchronous: bool, concurrency: int, cases: tuple[str, ...]) -> Group:
+def _requests(flavor: str, cases: tuple[str, ...], *, asynchronous: bool, concurrency: int = 1) -> Group:
     mode = "async" if asynchronous else "sync"
     suffix = f"/c{concurrency}" if asynchronous else ""
     words = f"async, concurrency {concurrency}" if asynchronous else "sync, sequential"
@@ -146,7 +146,7 @@ def _requests(flavor: str, asynchronous: bool, concurrency: int, cases: tuple[st
     )
 
 
-def _stream(flavor: str, asynchronous: bool, cases: tuple[str, ...], events: int) -> Group:
+def _stream(flavor: str, cases: tuple[str, ...], *, asynchronous: bool, events: int) -> Group:
     mode = "async" if asynchronous else "sync"
     return Group(
         key=f"stream/{mode}/{flavor}",
@@ -175,7 +175,7 @@ def _ceiling() -> Group:
     )
 
 
-def _per_call(flavor: str, asynchronous: bool) -> Group:
+def _per_call(flavor: str, *, asynchronous: bool) -> Group:
     mode = "async" if asynchronous else "sync"
     return Group(
         key=f"client-per-call/{mode}/{flavor}",
@@ -233,36 +233,61 @@ def _full() -> list[Group]:
     )
     in_memory = ("bare", "stack-0", "hook-20", "flow-20", *_BUILTINS, *_PEERS)
     chunk_cases = ("bare", "stack-0", "observe-1", "observe-5", "observe-20", "full", "logging", "tracing", "retry")
-    stream_cases = ("raw", "aiohttp", "bare", "stack-0", "observe-1", "observe-5", "observe-20", "full", "logging", "tracing")
+    stream_cases = (
+        "raw",
+        "aiohttp",
+        "bare",
+        "stack-0",
+        "observe-1",
+        "observe-5",
+        "observe-20",
+        "full",
+        "logging",
+        "tracing",
+    )
+    modes = (False, True)
+    flavors = ("httpx", "httpx2")
     groups = [_ceiling()]
-    groups += [_layers(f, a) for a in (False, True) for f in ("httpx", "httpx2")]
-    groups += [_in_memory(f, a, in_memory) for a in (False, True) for f in ("httpx", "httpx2")]
-    groups += [_chunks(f, a, chunk_cases, 1000) for a in (False, True) for f in ("httpx", "httpx2")]
-    for flavor in ("httpx", "httpx2"):
-        groups.append(_requests(flavor, False, 1, _with_bases(sequential, "stack-0@", "full@")))
-        groups.append(_requests(flavor, True, 1, _with_bases(("aiohttp", *sequential), "stack-0@", "full@")))
-    for concurrency in (16, 64):
-        for flavor in ("httpx", "httpx2"):
-            groups.append(_requests(flavor, True, concurrency, _with_bases(concurrent, "stack-0@", "full@")))
-    for flavor in ("httpx", "httpx2"):
-        groups += [_stream(flavor, a, stream_cases, 1000) for a in (False, True)]
-    groups += [_per_call(f, a) for f in ("httpx", "httpx2") for a in (False, True)]
-    groups += [_shared_pool(f, 64) for f in ("httpx", "httpx2")]
+    groups += [_layers(f, asynchronous=a) for a in modes for f in flavors]
+    groups += [_in_memory(f, in_memory, asynchronous=a) for a in modes for f in flavors]
+    groups += [_chunks(f, chunk_cases, asynchronous=a, events=1000) for a in modes for f in flavors]
+    for flavor in flavors:
+        groups.append(_requests(flavor, _with_bases(sequential, "stack-0@", "full@"), asynchronous=False))
+        groups.append(_requests(flavor, _with_bases(("aiohttp", *sequential), "stack-0@", "full@"), asynchronous=True))
+    groups += [
+        _requests(f, _with_bases(concurrent, "stack-0@", "full@"), asynchronous=True, concurrency=c)
+        for c in (16, 64)
+        for f in flavors
+    ]
+    groups += [_stream(f, stream_cases, asynchronous=a, events=1000) for f in flavors for a in modes]
+    groups += [_per_call(f, asynchronous=a) for f in flavors for a in modes]
+    groups += [_shared_pool(f, 64) for f in flavors]
     return groups
 
 
 def _quick() -> list[Group]:
     sequential = ("raw", "bare", "bare-wl-limits", *_STACKS, *_BUILTINS, *_PEERS, "keepalive-off")
-    concurrent = ("raw", "aiohttp", "bare", "bare-wl-limits", "stack-0", "hook-5", "full", "otel-contrib", "keepalive-off")
+    concurrent = (
+        "raw",
+        "aiohttp",
+        "bare",
+        "bare-wl-limits",
+        "stack-0",
+        "hook-5",
+        "full",
+        "otel-contrib",
+        "keepalive-off",
+    )
+    in_memory = ("bare", "stack-0", "hook-20", "flow-20", *_BUILTINS, "otel-contrib", "httpx-retries")
     return [
         _ceiling(),
-        _layers("httpx", False, quick=True),
-        _layers("httpx", True, quick=True),
-        _in_memory("httpx", False, ("bare", "stack-0", "hook-20", "flow-20", *_BUILTINS, "otel-contrib", "httpx-retries")),
-        _chunks("httpx", False, ("bare", "observe-1", "observe-5", "full"), 1000),
-        _requests("httpx", False, 1, _with_bases(sequential, "full@")),
-        _requests("httpx", True, 64, _with_bases(concurrent, "full@")),
-        _stream("httpx", False, ("raw", "bare", "observe-5", "full"), 1000),
+        _layers("httpx", asynchronous=False, quick=True),
+        _layers("httpx", asynchronous=True, quick=True),
+        _in_memory("httpx", in_memory, asynchronous=False),
+        _chunks("httpx", ("bare", "observe-1", "observe-5", "full"), asynchronous=False, events=1000),
+        _requests("httpx", _with_bases(sequential, "full@"), asynchronous=False),
+        _requests("httpx", _with_bases(concurrent, "full@"), asynchronous=True, concurrency=64),
+        _stream("httpx", ("raw", "bare", "observe-5", "full"), asynchronous=False, events=1000),
         _shared_pool("httpx", 64),
     ]
 
@@ -272,15 +297,17 @@ def _smoke() -> list[Group]:
     every_client_case = ("raw", "bare", "bare-wl-limits", *_STACKS, *_BUILTINS, *_PEERS, "keepalive-off")
     return [
         _ceiling(),
-        _layers("httpx", False),
-        _layers("httpx2", True),
-        _in_memory("httpx", True, ("bare", "stack-0", "flow-20", *_BUILTINS, *_PEERS)),
-        _chunks("httpx2", False, ("bare", "observe-1", "observe-5", "full"), 50),
-        _requests("httpx", False, 1, _with_bases((*every_client_case, "client-per-request"), "stack-0@", "full@")),
-        _requests("httpx2", True, 4, ("aiohttp", *every_client_case, "client-per-request")),
-        _stream("httpx", True, ("raw", "aiohttp", "bare", "observe-1", "full"), 20),
-        _stream("httpx2", False, ("raw", "bare", "observe-1"), 20),
-        _per_call("httpx", False),
-        _per_call("httpx2", True),
+        _layers("httpx", asynchronous=False),
+        _layers("httpx2", asynchronous=True),
+        _in_memory("httpx", ("bare", "stack-0", "flow-20", *_BUILTINS, *_PEERS), asynchronous=True),
+        _chunks("httpx2", ("bare", "observe-1", "observe-5", "full"), asynchronous=False, events=50),
+        _requests(
+            "httpx", _with_bases((*every_client_case, "client-per-request"), "stack-0@", "full@"), asynchronous=False
+        ),
+        _requests("httpx2", ("aiohttp", *every_client_case, "client-per-request"), asynchronous=True, concurrency=4),
+        _stream("httpx", ("raw", "aiohttp", "bare", "observe-1", "full"), asynchronous=True, events=20),
+        _stream("httpx2", ("raw", "bare", "observe-1"), asynchronous=False, events=20),
+        _per_call("httpx", asynchronous=False),
+        _per_call("httpx2", asynchronous=True),
         _shared_pool("httpx", 4),
     ]

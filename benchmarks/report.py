@@ -32,7 +32,7 @@ def signed(value: float) -> str:
 
 def group_columns(result: GroupResult) -> list[str]:
     unit = result.group.unit
-    columns = ["variant", f"µs/{unit} median", "min–max", "× base (time)", "Δ µs", "client CPU µs"]
+    columns = ["variant", f"µs/{unit} median", "min–max", "× base (time)", "Δ µs", "client CPU µs", "CPU Δ µs"]
     if result.group.concurrent:
         columns.insert(3, "req/s")
     if result.group.network:
@@ -52,6 +52,7 @@ def _row(result: GroupResult, variant: VariantResult) -> list[str]:
         "1.00" if is_base else (f"{variant.ratio_median:.2f}" if variant.ratio else "n/a"),
         "—" if is_base else (signed(variant.delta_median) if variant.delta_us else "n/a"),
         us(variant.cpu_median),
+        "—" if is_base else (signed(variant.cpu_delta_median) if variant.cpu_delta_us else "n/a"),
     ]
     if group.concurrent:
         cells.insert(3, f"{1e6 / variant.median:,.0f}")

@@ -30,6 +30,7 @@ class Options:
     placement: environment.Placement = "auto"
     base: str = DEFAULT_BASE
     only: str | None = None
+    cases: str | None = None
     memory_requests: int = 10_000
     memory_rounds: int = 10
     note: str = ""
@@ -38,8 +39,8 @@ class Options:
     def for_mode(cls, mode: Mode, **changes: Any) -> Options:
         defaults: dict[Mode, dict[str, Any]] = {
             "smoke": {"rounds": 2, "seconds": 0.004, "memory_requests": 40, "memory_rounds": 2},
-            "quick": {"rounds": 5, "seconds": 0.07, "memory_requests": 2_000, "memory_rounds": 5},
-            "full": {"rounds": 5, "seconds": 0.22, "memory_requests": 10_000, "memory_rounds": 10},
+            "quick": {"rounds": 5, "seconds": 0.08, "memory_requests": 2_000, "memory_rounds": 5},
+            "full": {"rounds": 7, "seconds": 0.16, "memory_requests": 10_000, "memory_rounds": 10},
         }
         settings = {**defaults[mode], **{k: v for k, v in changes.items() if v is not None}}
         return cls(mode=mode, **settings)
@@ -167,7 +168,10 @@ def _measure(group: Group, options: Options, server: ServerProcess) -> Measured:
         calls=100 if options.mode == "smoke" else 1000,
     )
     variants: list[tuple[str, str, Callable[[], Subject]]] = []
+    keep = re.compile(options.cases) if options.cases else None
     for key in group.cases:
+        if keep is not None and key != group.baseline and not keep.search(key):
+            continue
         chosen = case(key)
         if chosen.applies(env):
             variants.append((key, chosen.title(env), functools.partial(chosen.make, env)))

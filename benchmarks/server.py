@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 __all__ = ["JSON_BODY", "SSE_EVENT", "ServerProcess", "json_response_size"]
 
@@ -155,7 +155,7 @@ def serve(port_out: Any, counters_path: str, cpu: int | None) -> None:
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
         loop_name = "uvloop"
-    with open(counters_path, "r+b") as file, mmap.mmap(file.fileno(), _COUNTERS_SIZE) as shared:
+    with Path(counters_path).open("r+b") as file, mmap.mmap(file.fileno(), _COUNTERS_SIZE) as shared:
         counters = memoryview(shared).cast("q")
 
         async def main() -> None:
@@ -191,8 +191,8 @@ class ServerProcess:
         self._shared: mmap.mmap | None = None
         self._counters: memoryview | None = None
 
-    def __enter__(self) -> ServerProcess:
-        self._file = tempfile.NamedTemporaryFile(prefix="wireline-bench-", suffix=".counters")  # noqa: SIM115
+    def __enter__(self) -> Self:
+        self._file = tempfile.NamedTemporaryFile(prefix="wireline-bench-", suffix=".counters")
         self._file.write(b"\0" * _COUNTERS_SIZE)
         self._file.flush()
         self._shared = mmap.mmap(self._file.fileno(), _COUNTERS_SIZE)
@@ -200,9 +200,7 @@ class ServerProcess:
         command = [sys.executable, "-m", "benchmarks.server", self._file.name]
         if self.cpu is not None:
             command.append(str(self.cpu))
-        self._process = subprocess.Popen(  # noqa: S603 - our own module, our own interpreter
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=_ROOT
-        )
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=_ROOT)
         self.pid = self._process.pid
         assert self._process.stdout is not None
         line = self._process.stdout.readline().split()

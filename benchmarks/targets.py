@@ -58,7 +58,10 @@ def _why_missing(run: Run, group: str, *keys: str) -> str:
 
 def _delta(variant: VariantResult) -> str:
     lo, hi = min(variant.delta_us), max(variant.delta_us)
-    return f"{signed(variant.delta_median)} µs (rounds {signed(lo)} … {signed(hi)})"
+    text = f"{signed(variant.delta_median)} µs (rounds {signed(lo)} … {signed(hi)})"
+    if variant.cpu_delta_us:
+        text += f", client CPU {signed(variant.cpu_delta_median)} µs"
+    return text
 
 
 def _per_layer(run: Run, group: str, form: str, layers: int = 20) -> VariantResult | None:
@@ -83,7 +86,7 @@ def pass_through(run: Run) -> Iterator[Verdict]:
         if trip is not None:
             context.append(
                 f"round trip (requests/sync/httpx, 20 layers vs bare): {us(trip.delta_median / 20)} µs per layer "
-                f"(rounds {us(min(trip.delta_us) / 20)} … {us(max(trip.delta_us) / 20)}: within the noise)"
+                f"(rounds {us(min(trip.delta_us) / 20)} … {us(max(trip.delta_us) / 20)})"
             )
         yield _verdict(target, cost <= 0.1, f"{us(cost)} µs per layer", context)
 
@@ -136,7 +139,7 @@ def tracing_vs_contrib(run: Run) -> Iterator[Verdict]:
         return
     share = tracing.delta_median / contrib.delta_median if contrib.delta_median > 0 else float("inf")
     context = [f"sync httpx round trip: Tracing {_delta(tracing)}, contrib {_delta(contrib)}"]
-    for other in ("requests/async/httpx", "memory-requests/sync/httpx", "memory-requests/async/httpx"):
+    for other in ("requests/async/httpx/c1", "memory-requests/sync/httpx", "memory-requests/async/httpx"):
         t, c = run.find(other, "tracing"), run.find(other, "otel-contrib")
         if t is not None and c is not None:
             context.append(f"{other}: Tracing {signed(t.delta_median)} µs, contrib {signed(c.delta_median)} µs")

@@ -12,6 +12,7 @@ To add a case, add it to :data:`CASES` and name its key in the groups that shoul
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import random
 import ssl
@@ -584,6 +585,67 @@ def _stack_each(env: Env, closers: list[Callable[[], Any]]) -> list[Any]:
     return clients
 
 
+# -- a real provider SDK: the OpenAI SDK's own client against one built from a stack -----------------
+
+_CHAT: dict[str, Any] = {"model": "bench-model-1", "messages": [{"role": "user", "content": "Say something."}]}
+
+
+def _openai_clients(
+    env: Env, layers: Callable[[], list[Middleware]] | None, count: int, closers: list[Any]
+) -> list[Any]:
+    """``count`` OpenAI SDK clients: the SDK's own (a pool each), or built from one stack of ``layers()``."""
+    try:
+        import openai
+    except ImportError as exc:
+        raise Unavailable("the openai SDK is not installed (pip install 'wireline[openai]')") from exc
+    settings: dict[str, Any] = {"api_key": "sk-bench", "base_url": f"{env.url}/v1"}
+    if layers is None:
+        sdk_class = openai.AsyncOpenAI if env.asynchronous else openai.OpenAI
+        return [sdk_class(**settings) for _ in range(count)]
+    try:
+        adapter = importlib.import_module("wireline.providers.openai")
+    except ImportError as exc:
+        raise Unavailable("not available (wireline.providers.openai)") from exc
+    stack = wireline.Stack(*layers(), transport=env.spec())
+    closers.append(stack.aclose if env.asynchronous else stack.close)
+    build = adapter.async_client if env.asynchronous else adapter.client
+    return [build(stack, **settings) for _ in range(count)]
+
+
+def openai_sdk(layers: Callable[[], list[Middleware]] | None, clients: int = 1) -> Callable[[Env], Subject]:
+    """``clients`` OpenAI SDK clients, each with its own pool (``layers`` None), or all from one stack.
+
+    One operation is ``chat.completions.create()``, through a client picked at random.
+    """
+
+    def make(env: Env) -> Subject:
+        if not env.network or env.kind != "request":
+            raise Unavailable("n/a")
+        closers: list[Callable[[], Any]] = []
+        made = _openai_clients(env, layers, clients, closers)
+        closers.extend(sdk.close for sdk in made)
+        chooser = random.Random(6)
+        picks = itertools.cycle([chooser.randrange(clients) for _ in range(4096)])
+        creates = [sdk.chat.completions.create for sdk in made]
+        if env.asynchronous:
+
+            async def acreate() -> None:
+                await creates[next(picks)](**_CHAT)
+
+            async def open_every_pool() -> None:
+                for create in creates:
+                    await create(**_CHAT)
+
+            return Subject(acreate, 1, closers, {"clients": clients}, warm=open_every_pool)
+
+        def create() -> None:
+            creates[next(picks)](**_CHAT)
+
+        return Subject(create, 1, closers, {"clients": clients})
+
+    return make
+
+
 # -- the catalogue ----------------------------------------------------------------------------------
 
 _NONE: Callable[[], list[Middleware]] = list
@@ -659,6 +721,16 @@ def _catalogue() -> list[Case]:
             "8 clients of one stack, one pool",
             sdk_clients(_one_stack(_NONE)),
             modes=frozenset({"async"}),
+        ),
+        Case("openai", "openai SDK client", openai_sdk(None), flavors=None),
+        Case("openai-stack", "openai SDK client from a stack, no layers", openai_sdk(_NONE), flavors=None),
+        Case(
+            "openai-full", "openai SDK client from the full default stack", openai_sdk(full_default_stack), flavors=None
+        ),
+        Case("openai-8", "8 openai SDK clients, a pool each", openai_sdk(None, 8), flavors=None),
+        Case("openai-8-stack", "8 openai SDK clients of one stack, one pool", openai_sdk(_NONE, 8), flavors=None),
+        Case(
+            "openai-8-full", "8 openai SDK clients of one full stack", openai_sdk(full_default_stack, 8), flavors=None
         ),
         Case(
             "sdk-one-full-stack",

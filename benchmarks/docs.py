@@ -7,6 +7,7 @@ replaced. The charts are PNGs next to the page.
 from __future__ import annotations
 
 import re
+import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from benchmarks import report
 from benchmarks.targets import judge
 
 if TYPE_CHECKING:
-    from benchmarks.measure import VariantResult
+    from benchmarks.measure import Metric, VariantResult
     from benchmarks.run import Run
 
 __all__ = ["BEGIN", "END", "write"]
@@ -82,6 +83,7 @@ def generated_markdown(run: Run, charts: list[tuple[str, str]]) -> str:
         "requests": "Requests to the local server",
         "streaming": "Streaming",
         "pooling": "Pooling",
+        "sdk": "Through a provider SDK",
     }
     for section, lines in sections.items():
         parts += [f"## {titles.get(section, section)}", "", *lines]
@@ -114,10 +116,11 @@ def _pyplot() -> Any:
 Series = list[tuple[str, list[tuple[int, float, float, float]]]]
 
 
-def _point(count: int, variant: VariantResult | None) -> list[tuple[int, float, float, float]]:
+def _point(count: int, variant: VariantResult | None, metric: Metric) -> list[tuple[int, float, float, float]]:
     if variant is None:
         return []
-    return [(count, variant.delta_median, min(variant.delta_us), max(variant.delta_us))]
+    deltas = variant.deltas(metric)
+    return [(count, statistics.median(deltas), min(deltas), max(deltas))]
 
 
 def _memory_series(run: Run) -> Series:
@@ -126,7 +129,7 @@ def _memory_series(run: Run) -> Series:
         for form in ("hook", "hooks", "flow"):
             points = [(0, 0.0, 0.0, 0.0)]
             for count in (1, 5, 20):
-                points += _point(count, run.find(group, f"calls-{form}-{count}"))
+                points += _point(count, run.find(group, f"calls-{form}-{count}"), run.options.judge_on)
             if len(points) > 1:
                 series.append((f"{form} ({mode})", points))
     return series
@@ -137,7 +140,8 @@ def _trip_series(run: Run) -> Series:
     for form in ("hook", "flow"):
         points = []
         for count in (0, 1, 5, 20):
-            points += _point(count, run.find("requests/sync/httpx", "stack-0" if count == 0 else f"{form}-{count}"))
+            variant = run.find("requests/sync/httpx", "stack-0" if count == 0 else f"{form}-{count}")
+            points += _point(count, variant, run.options.judge_on)
         if points:
             series.append((f"{form} (sync httpx)", points))
     return series
@@ -148,11 +152,12 @@ def layers_chart(run: Run, path: Path) -> bool:
     series_memory, series_trip = _memory_series(run), _trip_series(run)
     if not series_memory and not series_trip:
         return False
+    what = "client CPU µs" if run.options.judge_on == "cpu" else "µs (wall)"
     plt = _pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for axis, series, title, ylabel in (
-        (left, series_memory, "The chain alone, in memory", "µs added per call (vs no layers)"),
-        (right, series_trip, "Real round trip, sequential", "µs added per request (vs bare httpx)"),
+        (left, series_memory, "The chain alone, in memory", f"{what} added per call (vs no layers)"),
+        (right, series_trip, "Real round trip, sequential", f"{what} added per request (vs bare httpx)"),
     ):
         for label, points in series:
             xs = [p[0] for p in points]
@@ -186,30 +191,39 @@ _CONCURRENCY_SERIES = [
 
 
 def concurrency_chart(run: Run, path: Path) -> bool:
-    """Requests per second against concurrency (1, 16, 64), async, log scale."""
+    """Requests per second (wall) and the client's CPU per request, against concurrency (async)."""
     series = []
     for key, flavor, label in [*_CONCURRENCY_SERIES, *_base_series(run)]:
         points = []
         for concurrency in (1, 16, 64):
             variant = run.find(f"requests/async/{flavor}/c{concurrency}", key)
             if variant is not None:
-                points.append((concurrency, 1e6 / variant.median))
+                points.append((concurrency, 1e6 / variant.median, variant.cpu_median))
         if len(points) > 1:
             series.append((label, points))
     if not series:
         return False
     plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(8, 4.8))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
     for label, points in series:
-        axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
-    axis.set_xscale("log", base=2)
-    axis.set_yscale("log")
-    axis.set_xticks([1, 16, 64], labels=["1", "16", "64"])
-    axis.set_xlabel("requests in flight (async)")
-    axis.set_ylabel("requests per second (log)")
-    axis.set_title("Throughput against concurrency, local server (medians)")
-    axis.grid(visible=True, which="both", alpha=0.3)
-    axis.legend(fontsize=8, loc="best")
+        xs = [p[0] for p in points]
+        left.plot(xs, [p[1] for p in points], marker="o", label=label)
+        right.plot(xs, [p[2] for p in points], marker="o", label=label)
+    for axis, title, ylabel in (
+        (left, "Throughput", "requests per second (log)"),
+        (right, "What each request costs the client", "client CPU µs per request (log)"),
+    ):
+        axis.set_xscale("log", base=2)
+        axis.set_yscale("log")
+        axis.set_xticks([1, 16, 64], labels=["1", "16", "64"])
+        axis.set_xlabel("requests in flight (async)")
+        axis.set_ylabel(ylabel)
+        axis.set_title(title)
+        axis.grid(visible=True, which="both", alpha=0.3)
+    right.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    figure.suptitle(
+        "Against concurrency, local server, medians (concurrency 1: client and server on one CPU; 16 and 64: on two)"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

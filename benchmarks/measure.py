@@ -21,9 +21,11 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["Measured", "Subject", "Unavailable", "VariantResult", "measure_async", "measure_sync"]
+Metric = Literal["wall", "cpu"]
+
+__all__ = ["Measured", "Metric", "Subject", "Unavailable", "VariantResult", "measure_async", "measure_sync"]
 
 
 class Unavailable(Exception):  # noqa: N818 - it is a state, not an error: "not available (reason)"
@@ -65,6 +67,7 @@ class VariantResult:
     ratio: list[float] = field(default_factory=list)
     delta_us: list[float] = field(default_factory=list)
     cpu_delta_us: list[float] = field(default_factory=list)
+    cpu_ratio: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -86,6 +89,18 @@ class VariantResult:
     def cpu_delta_median(self) -> float:
         return statistics.median(self.cpu_delta_us)
 
+    def rounds(self, metric: Metric) -> list[float]:
+        """Per-round figures: wall time or the client's CPU time per unit."""
+        return self.wall_us if metric == "wall" else self.cpu_us
+
+    def ratios(self, metric: Metric) -> list[float]:
+        """Per-round ratios to the baseline of the same round."""
+        return self.ratio if metric == "wall" else self.cpu_ratio
+
+    def deltas(self, metric: Metric) -> list[float]:
+        """Per-round differences from the baseline of the same round, µs."""
+        return self.delta_us if metric == "wall" else self.cpu_delta_us
+
     @property
     def connections_median(self) -> float:
         return statistics.median(self.connections)
@@ -103,12 +118,14 @@ class VariantResult:
             ratio_median=self.ratio_median,
             delta_median_us=self.delta_median,
             cpu_delta_median_us=self.cpu_delta_median,
+            cpu_ratio_median=statistics.median(self.cpu_ratio) if self.cpu_ratio else None,
             connections_per_unit=self.connections_median,
             rounds_us=self.wall_us,
             rounds_cpu_us=self.cpu_us,
             rounds_ratio=self.ratio,
             rounds_delta_us=self.delta_us,
             rounds_cpu_delta_us=self.cpu_delta_us,
+            rounds_cpu_ratio=self.cpu_ratio,
             rounds_units=self.units,
             info=self.info,
         )
@@ -134,6 +151,7 @@ def _pair_with_baseline(results: list[VariantResult], baseline: str) -> None:
         result.ratio = [v / b for v, b in zip(result.wall_us, base.wall_us, strict=True)]
         result.delta_us = [v - b for v, b in zip(result.wall_us, base.wall_us, strict=True)]
         result.cpu_delta_us = [v - b for v, b in zip(result.cpu_us, base.cpu_us, strict=True)]
+        result.cpu_ratio = [v / b for v, b in zip(result.cpu_us, base.cpu_us, strict=True)]
 
 
 def _record(result: VariantResult, units: int, wall: float, cpu: float, connections: int) -> None:

@@ -7,10 +7,11 @@ is adding its key to a tuple here; cases generated for registered base transport
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from benchmarks.cases import base_case_keys
+from benchmarks.environment import Placement
 
 __all__ = ["Group", "Mode", "plan"]
 
@@ -52,7 +53,7 @@ class Group:
     events: int = 1000
     iterate: Literal["lines", "raw"] = "lines"
     seconds: float = 1.0
-    notes: tuple[str, ...] = field(default=())
+    placement: Placement | None = None  # this group's placement under the "auto" policy
 
     @property
     def concurrent(self) -> bool:
@@ -162,6 +163,21 @@ def _stream(flavor: str, cases: tuple[str, ...], *, asynchronous: bool, events: 
     )
 
 
+def _split_sequential(flavor: str) -> Group:
+    """Sequential requests with the client on the other CPU: what cross-CPU wake-ups do to the figures."""
+    return Group(
+        key=f"requests/sync/{flavor}/split",
+        title=f"Requests to the local server: {flavor}, sync, sequential, client and server on different CPUs",
+        section="requests",
+        flavor=flavor,
+        asynchronous=False,
+        cases=("raw", "bare", "stack-0", "hook-20", "flow-20", "full", "otel-contrib"),
+        baseline="bare",
+        unit="request",
+        placement="split",
+    )
+
+
 def _ceiling() -> Group:
     return Group(
         key="ceiling/sync",
@@ -203,6 +219,27 @@ def _shared_pool(flavor: str, concurrency: int) -> Group:
         cases=("sdk-own-pools", "sdk-stack-each", "sdk-one-stack", "sdk-one-full-stack"),
         baseline="sdk-own-pools",
         unit="request",
+    )
+
+
+def _openai(*, asynchronous: bool, concurrency: int = 1) -> Group:
+    """A real SDK call, ``chat.completions.create()``, through the OpenAI SDK's own client and a stack's."""
+    mode = "async" if asynchronous else "sync"
+    several = asynchronous and concurrency > 1
+    cases = ("openai-8", "openai-8-stack", "openai-8-full") if several else ("openai", "openai-stack", "openai-full")
+    words = (
+        f"eight clients, concurrency {concurrency}, each call to a client picked at random" if several else "sequential"
+    )
+    return Group(
+        key=f"sdk/{mode}/openai" + (f"/c{concurrency}" if asynchronous else ""),
+        title=f"OpenAI SDK chat.completions.create() against the local server: {mode}, {words}",
+        section="sdk",
+        flavor="httpx2",
+        asynchronous=asynchronous,
+        concurrency=concurrency,
+        cases=cases,
+        baseline=cases[0],
+        unit="call",
     )
 
 
@@ -259,9 +296,11 @@ def _full() -> list[Group]:
         for c in (16, 64)
         for f in flavors
     ]
+    groups.append(_split_sequential("httpx"))
     groups += [_stream(f, stream_cases, asynchronous=a, events=1000) for f in flavors for a in modes]
     groups += [_per_call(f, asynchronous=a) for f in flavors for a in modes]
     groups += [_shared_pool(f, 64) for f in flavors]
+    groups += [_openai(asynchronous=False), _openai(asynchronous=True, concurrency=16)]
     return groups
 
 
@@ -289,6 +328,7 @@ def _quick() -> list[Group]:
         _requests("httpx", _with_bases(concurrent, "full@"), asynchronous=True, concurrency=64),
         _stream("httpx", ("raw", "bare", "observe-5", "full"), asynchronous=False, events=1000),
         _shared_pool("httpx", 64),
+        _openai(asynchronous=False),
     ]
 
 
@@ -309,5 +349,8 @@ def _smoke() -> list[Group]:
         _stream("httpx2", ("raw", "bare", "observe-1"), asynchronous=False, events=20),
         _per_call("httpx", asynchronous=False),
         _per_call("httpx2", asynchronous=True),
+        _split_sequential("httpx"),
         _shared_pool("httpx", 4),
+        _openai(asynchronous=False),
+        _openai(asynchronous=True, concurrency=4),
     ]

@@ -125,6 +125,7 @@ def header_lines(run: Run) -> list[str]:
         lines.append(f"load average before: {run.load_before[0]:.2f}, after: {after[0]}")
     if options.base != "http":
         lines.append(f"stacks built over the base transport {options.base!r}")
+    lines.append(f"targets judged on: {'client CPU time' if options.judge_on == 'cpu' else 'wall time'}")
     if options.note:
         lines.append(f"note: {options.note}")
     return lines

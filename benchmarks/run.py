@@ -13,7 +13,7 @@ from typing import Any
 
 from benchmarks import environment, memory
 from benchmarks.cases import DEFAULT_BASE, Env, base_transports, case
-from benchmarks.measure import Measured, Subject, VariantResult, measure_async, measure_sync, run_async
+from benchmarks.measure import Measured, Metric, Subject, VariantResult, measure_async, measure_sync, run_async
 from benchmarks.plan import Group, Mode, plan
 from benchmarks.server import ServerProcess
 
@@ -31,6 +31,7 @@ class Options:
     base: str = DEFAULT_BASE
     only: str | None = None
     cases: str | None = None
+    judge_on: Metric = "cpu"
     memory_requests: int = 10_000
     memory_rounds: int = 10
     note: str = ""
@@ -109,6 +110,7 @@ class Run:
             "rounds": options.rounds,
             "seconds_per_variant_round": options.seconds,
             "placement_policy": options.placement,
+            "judged_on": options.judge_on,
             "base_transport": options.base,
             "base_transports_registered": sorted(base_transports()),
             "note": options.note,
@@ -141,7 +143,8 @@ def execute(options: Options, *, progress: Callable[[str], None] | None = None) 
     with ServerProcess(cpu=environment.server_cpu(options.placement)) as server:
         run.server_loop = server.loop
         for index, group in enumerate(groups, 1):
-            placement = environment.pin_client(environment.resolve(options.placement, concurrent=group.concurrent))
+            policy = group.placement if group.placement and options.placement == "auto" else options.placement
+            placement = environment.pin_client(environment.resolve(policy, concurrent=group.concurrent))
             say(f"[{index}/{len(groups)}] {group.key} ({placement})")
             t0 = time.perf_counter()
             measured = _measure(group, options, server)

@@ -5,7 +5,7 @@ what the operation is, and whether it goes to the server or stays in memory). Mo
 how to build a client (:func:`client_case`); the operation — a request, or a stream read to its
 end — is the same for all of them, so every client case works in every kind of group.
 
-To add a case, add it to :data:`CASES` and name its key in the groups that should run it
+To add a case, add it to :func:`_catalogue` and name its key in the groups that should run it
 (benchmarks/plan.py). Base transports need nothing here: every transport registered in the
 ``wireline.transports`` entry-point group gets its cases generated (``full@NAME``, ``stack-0@NAME``).
 """
@@ -39,7 +39,8 @@ from wireline.transports import Limits, TransportSpec
 
 __all__ = ["CASES", "Case", "Env", "base_transports", "case"]
 
-Kind = Literal["request", "stream", "calls", "client-per-call", "shared-pool"]
+#: What one operation is: a request (body read), a stream read to its end, or in-memory chain calls.
+Kind = Literal["request", "stream", "calls"]
 
 #: Registered transports that are not base transports one can benchmark with default settings.
 _NOT_BASES = {"mock"}

@@ -40,8 +40,8 @@ class Options:
     def for_mode(cls, mode: Mode, **changes: Any) -> Options:
         defaults: dict[Mode, dict[str, Any]] = {
             "smoke": {"rounds": 2, "seconds": 0.004, "memory_requests": 40, "memory_rounds": 2},
-            "quick": {"rounds": 5, "seconds": 0.08, "memory_requests": 2_000, "memory_rounds": 5},
-            "full": {"rounds": 7, "seconds": 0.16, "memory_requests": 10_000, "memory_rounds": 10},
+            "quick": {"rounds": 5, "seconds": 0.065, "memory_requests": 2_000, "memory_rounds": 5},
+            "full": {"rounds": 7, "seconds": 0.15, "memory_requests": 10_000, "memory_rounds": 10},
         }
         settings = {**defaults[mode], **{k: v for k, v in changes.items() if v is not None}}
         return cls(mode=mode, **settings)

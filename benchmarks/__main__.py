@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import report
-from benchmarks.plan import Mode
+from benchmarks.plan import Mode, plan
 from benchmarks.run import Options, Run, execute, log
 from benchmarks.targets import judge
 
@@ -43,7 +43,11 @@ def parse(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
         default="cpu",
         help="judge targets on the client's CPU time (default; robust on a shared machine) or on wall time",
     )
-    parser.add_argument("--base", default="http", help="the base transport stacks are built over (a registered name)")
+    parser.add_argument(
+        "--base",
+        default="http",
+        help="the base transport stacks are built over: a registered name, or 'package.module:Class'",
+    )
     parser.add_argument("--only", help="run only the groups whose key matches this regular expression")
     parser.add_argument(
         "--cases", help="run only the variants whose key matches this regular expression (and baselines)"
@@ -52,6 +56,7 @@ def parse(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help="where to write the JSON (default benchmarks/results)"
     )
+    parser.add_argument("--list", action="store_true", help="list the mode's groups and their variants, run nothing")
     parser.add_argument("--write-docs", action="store_true", help="regenerate docs/performance.md's tables and charts")
     parser.add_argument("--docs-dir", type=Path, default=Path(__file__).parent.parent / "docs", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -93,8 +98,18 @@ def print_run(run: Run, *, targets: bool) -> None:
     print(f"({run.elapsed:.0f} s)")
 
 
+def list_plan(options: Options) -> None:
+    for group in plan(options.mode):
+        print(f"{group.key}: {group.title}")
+        for key in group.cases:
+            print(f"    {key}{' (baseline)' if key == group.baseline else ''}")
+
+
 def main(argv: list[str] | None = None) -> int:
     options, args = parse(argv)
+    if args.list:
+        list_plan(options)
+        return 0
     run = execute(options, progress=log)
     print_run(run, targets=options.mode != "smoke")
     path = report.write_json(run, args.out)

@@ -34,7 +34,7 @@ from benchmarks.measure import Subject, Unavailable
 from benchmarks.raw import AsyncRawConnection, SyncRawConnection
 from wireline._flavors import get_flavor
 from wireline.middleware import Middleware
-from wireline.registry import registry
+from wireline.registry import load_object, registry
 from wireline.transports import Limits, TransportSpec
 
 __all__ = ["CASES", "Case", "Env", "base_transports", "case"]
@@ -107,6 +107,8 @@ class Env:
         if not self.network:
             return CannedTransport(events=self.events if self.kind == "stream" else 0)
         factory = base_transports().get(self.base)
+        if factory is None and ":" in self.base:  # "package.module:Class", registered or not
+            factory = load_object(self.base, key="--base")
         if factory is None:
             raise Unavailable(f"no base transport registered as {self.base!r}")
         spec = factory()

@@ -25,6 +25,9 @@ import wireline
 from tests.servers import RunningServer, ServerState, make_app, run_server
 from wireline.transports import HTTPTransport, TransportSpec
 
+# Fixtures of real parts: the fault-injecting server, proxies, TLS servers.
+pytest_plugins = ["tests.faults", "tests.proxies"]
+
 FLAVORS = ["httpx", "httpx2"]
 MODES = ["sync", "async"]
 

@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "ASYNC",
     "ATTEMPT",
+    "BODY_FACTORY",
     "CALL",
     "PROVIDER",
     "RESEND_COUNT",
@@ -50,6 +51,11 @@ SDK_TRACES = "wireline.sdk_traces"
 
 #: Per-request retry override: ``False`` (no retries), or a mapping of ``Retry`` settings.
 RETRY = "wireline.retry"
+
+#: A function that returns the request body afresh (an iterable of bytes, or an async iterable
+#: in async clients), set by the caller for a streaming body. ``Retry`` calls it for each resend,
+#: so a body too large to keep in memory can still be sent again.
+BODY_FACTORY = "wireline.body_factory"
 
 #: A :class:`wireline.transports.Route` for this request (set by ``ProxyRouter``): base-transport
 #: settings to change, such as a proxy. The stack keeps one pool per distinct route.

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import httpx
     import httpx2
 
-    from wireline.middleware.base import Close, Read, Sleep
+    from wireline.middleware.base import Close, Deliver, Read, Sleep
 
 __all__ = ["AsyncCall", "Flow", "Request", "Response", "SyncCall"]
 
@@ -24,9 +24,9 @@ Request: TypeAlias = "httpx.Request | httpx2.Request"
 Response: TypeAlias = "httpx.Response | httpx2.Response"
 
 #: What ``Middleware.handle`` returns: a generator that yields requests to send (or
-#: :class:`~wireline.middleware.Sleep`, ``Close``, ``Read`` commands), is sent back the results, and returns the
-#: response for the layer above.
-Flow: TypeAlias = "Generator[Request | Sleep | Close | Read, Any, Response]"
+#: :class:`~wireline.middleware.Sleep`, ``Close``, ``Read``, ``Deliver`` commands), is sent back the results, and
+#: returns the response for the layer above.
+Flow: TypeAlias = "Generator[Request | Sleep | Close | Read | Deliver, Any, Response]"
 
 #: The rest of a sync chain, from one layer's point of view.
 SyncCall: TypeAlias = "Callable[[Request], Response]"

@@ -8,18 +8,23 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from wireline.middleware.base import Close, FunctionMiddleware, Middleware, Read, Sleep, as_middleware
+from wireline.middleware.base import Close, Deliver, FunctionMiddleware, Middleware, Read, Sleep, as_middleware
 from wireline.streams import StreamEnd, StreamObserver, observe
 
 if TYPE_CHECKING:
     from wireline.middleware.headers import Headers
+    from wireline.middleware.proxy import ProxyRouter
+    from wireline.middleware.retry import Retry
 
 __all__ = [
     "Close",
+    "Deliver",
     "FunctionMiddleware",
     "Headers",
     "Middleware",
+    "ProxyRouter",
     "Read",
+    "Retry",
     "Sleep",
     "StreamEnd",
     "StreamObserver",
@@ -30,6 +35,8 @@ __all__ = [
 # Built-in middleware: class name -> module. Imported lazily by __getattr__.
 _BUILTINS = {
     "Headers": "wireline.middleware.headers",
+    "ProxyRouter": "wireline.middleware.proxy",
+    "Retry": "wireline.middleware.retry",
 }
 
 

@@ -23,9 +23,10 @@ than once, wait between attempts, answer by themselves::
             return (yield request)
 
 The flow never does I/O itself: it yields what it wants done — a request to send, a
-:class:`Sleep`, a :class:`Close` or :class:`Read` of a response — and wireline's sync or async shell
-does it. That is how one class serves both kinds of client without a second copy of its logic.
-An exception from the rest of the chain is raised at the ``yield``; catch it to retry.
+:class:`Sleep`, a :class:`Close` or :class:`Read` of a response, a :class:`Deliver` of a response
+whose body it wants to stay with — and wireline's sync or async shell does it. That is how one
+class serves both kinds of client without a second copy of its logic. An exception from the rest
+of the chain is raised at the ``yield``; catch it to retry.
 
 Middleware objects are shared by every request on every thread and event loop: keep per-request
 state in flow locals or in ``request.extensions`` (under a prefix of your own).
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from wireline.stack import Stack
     from wireline.typing import Flow, Request, Response
 
-__all__ = ["Close", "FunctionMiddleware", "Middleware", "Read", "Sleep", "as_middleware"]
+__all__ = ["Close", "Deliver", "FunctionMiddleware", "Middleware", "Read", "Sleep", "as_middleware"]
 
 
 class Close:
@@ -96,6 +97,46 @@ class Sleep:
 
     def __repr__(self) -> str:
         return f"Sleep({self.seconds!r})"
+
+
+class Deliver:
+    """A command to hand a response up *and stay with its body*: ``yield Deliver(response)``.
+
+    Returning a response ends a flow. Yielding ``Deliver(response)`` instead gives the response to
+    the layer above at once and keeps the flow suspended at that ``yield`` while the body is read,
+    so the flow can act on a failure that happens *while the body is read* — which a flow that
+    has returned cannot. What happens next:
+
+    - The body ends normally (read to the end, or closed by the caller): the flow is closed
+      (``GeneratorExit`` at the ``yield``), so its ``finally:`` blocks run.
+    - Reading the body raises: the failed body is closed, then the error is raised at the
+      ``yield``. :attr:`bytes_delivered` says how many bytes of the body had already passed up
+      to the caller. The flow may send the request again (``new = yield request``; ``Sleep``,
+      ``Close`` and ``Read`` work as usual) and ``yield Deliver(new)``: the caller's read goes
+      on with the new response's body, as if nothing happened. The caller keeps the first
+      response's status and headers, so deliver only a response whose body can stand in for the
+      first one's. If the flow raises instead, the caller's read raises that error; if it
+      returns, the original error is raised.
+
+    ``Retry`` uses it to retry a failure while reading the body as long as no byte has reached
+    the caller. Wrapping the body costs about a microsecond per response, so deliver only when
+    you may act on a failure.
+    """
+
+    __slots__ = ("_stream", "response")
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+        self._stream: Any = None
+
+    @property
+    def bytes_delivered(self) -> int:
+        """Bytes of the body that reached the caller so far (across every delivered response)."""
+        stream = self._stream
+        return 0 if stream is None else int(stream.delivered)
+
+    def __repr__(self) -> str:
+        return f"Deliver({self.response!r})"
 
 
 class Middleware:

@@ -25,11 +25,16 @@ def no_sleep() -> Iterator[list[float]]:
         with wireline.testing.no_sleep() as waits:
             client.get(url)
         assert waits == [0.5, 1.0]
+
+    wireline's own clock moves on by each skipped wait, so deadlines, retry budgets and circuit
+    breakers see the time the waits would have taken (``Retry(deadline=...)`` gives up where it
+    would for real). Socket timeouts are real: they are not skipped.
     """
-    previous = _clock.waits
+    previous, previous_skipped = _clock.waits, _clock.skipped
     recorded: list[float] = []
     _clock.waits = recorded
     try:
         yield recorded
     finally:
         _clock.waits = previous
+        _clock.skipped = previous_skipped

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["Route", "TransportSpec"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Route:
     """Base-transport settings that differ for some requests: a proxy, TLS settings.
 
@@ -44,6 +44,11 @@ class Route:
     def of(cls, name: str, **settings: Any) -> Route:
         """``Route.of("corp-proxy", proxy="http://proxy.corp:3128")``."""
         return cls(name, tuple(sorted(settings.items())))
+
+    def __repr__(self) -> str:
+        # Settings hold proxy URLs with credentials: shown redacted, like every setting.
+        shown = "".join(f", {key}={redact_value(value, name=key)!r}" for key, value in self.settings)
+        return f"Route.of({self.name!r}{shown})"
 
 
 class TransportSpec(ABC):

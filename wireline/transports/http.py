@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from wireline.errors import ConfigError, MissingDependencyError
 from wireline.redaction import redact_url
 from wireline.transports.base import TransportSpec
-from wireline.transports.tls import CertTypes, TLSConfig, VerifyTypes
+from wireline.transports.tls import CertTypes, TLSConfig, VerifyTypes, explain_tls_failure
 
 if TYPE_CHECKING:
     import ssl
@@ -164,9 +164,13 @@ class HTTPTransport(TransportSpec):
         if self.proxy is not None and self.proxy.startswith("socks") and importlib.util.find_spec("socksio") is None:
             raise MissingDependencyError("socksio", "socks", f"the SOCKS proxy {redact_url(self.proxy)}")
         http = flavor.http
-        cls = http.AsyncHTTPTransport if asynchronous else http.HTTPTransport
+        cls = (
+            flavor.derived("AsyncHTTPTransport", _explaining_async)
+            if asynchronous
+            else flavor.derived("HTTPTransport", _explaining_sync)
+        )
         limits = self.limits
-        return cls(
+        transport = cls(
             verify=self.ssl_context(),
             http1=self.http1,
             http2=self.http2,
@@ -181,6 +185,8 @@ class HTTPTransport(TransportSpec):
             retries=self.retries,
             socket_options=self.socket_options,
         )
+        transport.wireline_spec = self
+        return transport
 
     def explain(self, url: str) -> Iterator[str]:
         yield f"base transport: {self!r}"
@@ -192,7 +198,7 @@ class HTTPTransport(TransportSpec):
         if self.proxy:
             yield f"  through the proxy {redact_url(self.proxy)}"
         if scheme == "https":
-            yield f"  TLS: trusts {self.tls.trust_source}" + (" ; presents a client certificate" if self.cert else "")
+            yield f"  TLS: trusts {self.tls.trust_source}" + ("; presents a client certificate" if self.cert else "")
 
     def settings(self) -> dict[str, Any]:
         shown = super().settings()
@@ -212,3 +218,55 @@ def _check_proxy(proxy: object) -> None:
         raise ConfigError("proxy", proxy, "a proxy URL such as 'http://proxy.corp:3128'") from None
     if parts.scheme not in _PROXY_SCHEMES or not parts.hostname:
         raise ConfigError("proxy", proxy, f"a proxy URL with a host and a scheme among {', '.join(_PROXY_SCHEMES)}")
+
+
+# -- the flavour's transport, with TLS failures explained ----------------------------------
+
+
+def _explain(error: BaseException, request: Any, spec: HTTPTransport | None) -> None:
+    """Put which host, what was trusted and how to fix it in a TLS failure's message, in place.
+
+    The error keeps its type (``httpx.ConnectError``...) so SDKs classify it as before.
+    """
+    if spec is None:
+        return
+    url = request.url
+    message = explain_tls_failure(error, host=url.host, port=url.port, tls=spec.tls, proxy=spec.proxy)
+    if message is not None:
+        error.args = (message, *error.args[1:])
+
+
+def _explaining_sync(flavor: Flavor) -> type:
+    base = flavor.http.HTTPTransport
+    transport_error = flavor.http.TransportError
+
+    def handle_request(self: Any, request: Any) -> Any:
+        try:
+            return base.handle_request(self, request)
+        except transport_error as exc:
+            _explain(exc, request, self.wireline_spec)
+            raise
+
+    return type(
+        "HTTPTransport",
+        (base,),
+        {"handle_request": handle_request, "wireline_spec": None, "__module__": "wireline.transports.http"},
+    )
+
+
+def _explaining_async(flavor: Flavor) -> type:
+    base = flavor.http.AsyncHTTPTransport
+    transport_error = flavor.http.TransportError
+
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        try:
+            return await base.handle_async_request(self, request)
+        except transport_error as exc:
+            _explain(exc, request, self.wireline_spec)
+            raise
+
+    return type(
+        "AsyncHTTPTransport",
+        (base,),
+        {"handle_async_request": handle_async_request, "wireline_spec": None, "__module__": "wireline.transports.http"},
+    )

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from wireline.errors import ConfigError, MissingDependencyError
+from wireline.redaction import redact_url
 
-__all__ = ["CertTypes", "InsecureTransportWarning", "TLSConfig", "VerifyTypes"]
+__all__ = ["CertTypes", "InsecureTransportWarning", "TLSConfig", "VerifyTypes", "explain_tls_failure", "tls_refusal"]
 
 #: ``True`` (the default trust: certifi's bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR`` with
 #: ``trust_env``), ``False`` (no verification; warned about once), a CA bundle file or directory,
@@ -163,3 +164,77 @@ def _warn_insecure() -> None:
         InsecureTransportWarning,
         stacklevel=4,
     )
+
+
+# -- explaining a failed handshake ----------------------------------------------------------
+
+_CHAIN_LIMIT = 8
+# OpenSSL verify codes (X509_V_ERR_*) that call for a fix other than "trust this CA".
+_NAME_MISMATCH = frozenset({62, 64})  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+_EXPIRED = 10  # CERT_HAS_EXPIRED
+
+
+def tls_refusal(error: BaseException) -> ssl.SSLError | None:
+    """The ``ssl.SSLError`` behind ``error`` when TLS was refused (not merely a dropped connection).
+
+    httpx and httpcore raise their own ``ConnectError`` (or ``ReadError``) *from* the
+    ``ssl.SSLError``; this walks that chain. A refusal — an untrusted or mismatched certificate,
+    a client certificate the server wants — fails the same way every time, so it is neither
+    retried nor failed over; an EOF or a reset during the handshake is not a refusal.
+    """
+    cause: BaseException | None = error
+    for _ in range(_CHAIN_LIMIT):
+        if cause is None:
+            return None
+        if isinstance(cause, ssl.SSLError) and not isinstance(
+            cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ssl.SSLWantReadError)
+        ):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def explain_tls_failure(
+    error: BaseException, *, host: str, port: int | None, tls: TLSConfig, proxy: str | None = None
+) -> str | None:
+    """A message for a refused TLS handshake: which host, what was trusted, how to fix it.
+
+    ``None`` when ``error`` is not a TLS refusal. Base transports re-raise the flavour's own
+    error with this message, so its type (``httpx.ConnectError``...) is kept for the SDKs.
+    """
+    refusal = tls_refusal(error)
+    if refusal is None:
+        return None
+    text = str(refusal)
+    where = f"{host}:{port}" if port else host
+    via = f" through the proxy {redact_url(proxy)}" if proxy else ""
+    lines = [f"TLS with {where}{via} failed: {text}.", f"Trusted: {tls.trust_source}."]
+    upper = text.upper()
+    code = getattr(refusal, "verify_code", None)
+    if "CERTIFICATE_REQUIRED" in upper or ("HANDSHAKE_FAILURE" in upper and tls.cert is None):
+        lines.append(
+            "Fix: the server asks for a client certificate (mTLS): pass it as cert='client.pem' "
+            "(or (cert, key)) to HTTPTransport, or per route in ProxyRouter."
+        )
+    elif code in _NAME_MISMATCH:
+        lines.append(
+            f"Fix: the server's certificate is not valid for {host}: check the URL, or the server's certificate."
+        )
+    elif code == _EXPIRED:
+        lines.append("Fix: the server's certificate has expired (or this machine's clock is wrong).")
+    elif isinstance(refusal, ssl.SSLCertVerificationError):
+        system = (
+            ""
+            if tls.trust_source.startswith("the operating system")
+            else (", or verify='system' to trust the operating system's store (pip install 'wireline[truststore]')")
+        )
+        proxy_hint = (
+            " A proxy that inspects TLS presents certificates signed by its own CA: trust that CA for this route."
+            if proxy
+            else ""
+        )
+        lines.append(
+            "Fix: if a corporate proxy or a private CA signs this certificate, pass that CA bundle as "
+            f"verify='/path/to/corporate-ca.pem' (HTTPTransport, or per route in ProxyRouter){system}.{proxy_hint}"
+        )
+    return " ".join(lines)

@@ -103,3 +103,28 @@ def test_module_attribute_references_need_no_registration() -> None:
         wireline.Stack.from_config({"middleware": ["no_such_module_xyz:Thing"]})
     with pytest.raises(wireline.PluginError, match="an attribute 'Nope' in module 'wireline'"):
         wireline.Stack.from_config({"middleware": ["wireline:Nope"]})
+
+
+def test_a_third_party_provider_adapter_is_registered_by_module(install_fake_dist: Callable[..., None]) -> None:
+    """The providers group names adapter modules (no ':attribute'); providers.build finds them by name."""
+    install_fake_dist(
+        "acme-llm",
+        "0.3.0",
+        """
+        [wireline.providers]
+        acme = acme_adapter
+        """,
+        module="acme_adapter",
+        code="""
+        def client(stack, **kwargs):
+            return ("sync", kwargs)
+
+        def async_client(stack, **kwargs):
+            return ("async", kwargs)
+        """,
+    )
+    stack = wireline.Stack()
+    assert wireline.providers.build("acme", stack, api_key="k") == ("sync", {"api_key": "k"})
+    assert wireline.providers.build("acme", stack, asynchronous=True) == ("async", {})
+    with pytest.raises(wireline.PluginError, match=r"expected 'package\.module:attribute'"):
+        wireline.Stack.from_config({"middleware": ["acme_adapter:"]})

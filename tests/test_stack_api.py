@@ -119,6 +119,17 @@ class TestOrderRules:
         assert wireline.Stack(Retrying()).owns_retries
         assert not wireline.Stack(Named("x")).owns_retries
 
+    def test_a_stack_says_whether_a_layer_propagates_trace_context(self) -> None:
+        """Provider adapters ask, to turn an SDK's own traceparent injection off."""
+
+        class Propagating(Middleware):
+            @property
+            def propagates_trace_context(self) -> bool:
+                return True
+
+        assert wireline.Stack(Named("x"), Propagating()).propagates_trace_context
+        assert not wireline.Stack(Named("x")).propagates_trace_context
+
     def test_unique_layers_are_refused_twice(self) -> None:
         """A layer class marked unique may appear once."""
         with pytest.raises(wireline.ConfigError, match=r"at most one Only per stack; middleware\[0\] is one already"):

@@ -23,6 +23,7 @@ __all__ = [
     "RETRY",
     "ROUTE",
     "SDK_TRACES",
+    "SPAN",
     "is_async",
 ]
 
@@ -48,6 +49,10 @@ PROVIDER = "wireline.provider"
 #: spans, mistralai's tracing hook). Set by provider adapters; ``Tracing`` then records the HTTP
 #: attempt but no GenAI attributes or metrics of its own, so nothing is counted twice.
 SDK_TRACES = "wireline.sdk_traces"
+
+#: The OpenTelemetry span of the current attempt, set by ``Tracing`` before it sends the request on
+#: (it stays there afterwards). ``Logging`` reads it to put ``trace_id`` and ``span_id`` in its events.
+SPAN = "wireline.span"
 
 #: Per-request retry override: ``False`` (no retries), or a mapping of ``Retry`` settings.
 RETRY = "wireline.retry"

@@ -128,14 +128,19 @@ class Registry:
 
 
 def load_object(reference: str, *, key: str = "use") -> Any:
-    """Import ``"package.module:attribute"`` (the attribute may be dotted)."""
-    module_name, _, attribute = reference.partition(":")
-    if not module_name or not attribute:
+    """Import ``"package.module:attribute"`` (the attribute may be dotted), or a module by its name.
+
+    A bare module name is what the ``wireline.providers`` group registers: an adapter module.
+    """
+    module_name, colon, attribute = reference.partition(":")
+    if not module_name or (colon and not attribute):
         raise PluginError(key, reference, "'package.module:attribute'")
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise PluginError(key, reference, f"an importable module ({type(exc).__name__}: {exc})") from exc
+    if not colon:
+        return obj
     for part in attribute.split("."):
         try:
             obj = getattr(obj, part)

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Literal, Self, overload
 from wireline._flavors import get_flavor
 from wireline.errors import ConfigError
 from wireline.middleware.base import Middleware, as_middleware
+from wireline.redaction import redact_url
 from wireline.transports._built import async_transport_class, sync_transport_class
 from wireline.transports._chain import compile_async, compile_sync
 from wireline.transports._pools import Pools, ensure_supported
-from wireline.transports.base import TransportSpec
+from wireline.transports.base import OpenConnection, TransportSpec
 from wireline.transports.http import HTTPTransport
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ class Stack:
             retry, say); the message says which layer and why.
     """
 
-    __slots__ = ("_chains", "_layers", "_lock", "_pools", "_spec")
+    # __weakref__: layers that observe the stack (Tracing's open-connections metric) hold it weakly.
+    __slots__ = ("__weakref__", "_chains", "_layers", "_lock", "_pools", "_spec")
 
     def __init__(self, *middleware: Middleware | Any, transport: TransportSpec | None = None) -> None:
         self._layers: tuple[Middleware, ...] = tuple(
@@ -97,6 +99,11 @@ class Stack:
         """Whether a layer of this stack resends requests (then SDK retries should be off)."""
         return any(layer.owns_retries for layer in self._layers)
 
+    @property
+    def propagates_trace_context(self) -> bool:
+        """Whether a layer of this stack injects trace context (then SDK propagation should be off)."""
+        return any(layer.propagates_trace_context for layer in self._layers)
+
     def __len__(self) -> int:
         return len(self._layers)
 
@@ -122,7 +129,7 @@ class Stack:
 
     def explain(self, url: str) -> list[str]:
         """What each layer and the base transport would do to a request for ``url``, in words."""
-        lines = [f"{url}", "layers, outermost first:"]
+        lines = [redact_url(url), "layers, outermost first:"]
         for index, layer in enumerate(self._layers, 1):
             lines.append(f"  {index}. {layer!r}")
             lines.extend(f"     {line}" for line in layer.explain(url))
@@ -241,7 +248,7 @@ class Stack:
         """
         _check_client_kwargs(client_kwargs)
         transport = self.transport(flavor, extensions=extensions)  # type: ignore[call-overload]
-        return get_flavor(flavor).http.Client(transport=transport, **client_kwargs)
+        return self._mark_traced(get_flavor(flavor).http.Client(transport=transport, **client_kwargs))
 
     @overload
     def async_client(
@@ -258,7 +265,14 @@ class Stack:
         """An ``AsyncClient`` of ``flavor`` whose transport is this stack (see :meth:`client`)."""
         _check_client_kwargs(client_kwargs)
         transport = self.async_transport(flavor, extensions=extensions)  # type: ignore[call-overload]
-        return get_flavor(flavor).http.AsyncClient(transport=transport, **client_kwargs)
+        return self._mark_traced(get_flavor(flavor).http.AsyncClient(transport=transport, **client_kwargs))
+
+    def _mark_traced(self, client: Any) -> Any:
+        # opentelemetry-instrumentation-httpx's instrument_client() skips a client carrying this flag;
+        # when a layer of this stack traces already, wrapping the stack would add a second span per call.
+        if any(layer.traces_http for layer in self._layers):
+            client._is_instrumented_by_opentelemetry = True  # noqa: SLF001 - the flag contrib reads
+        return client
 
     def _chain(self, flavor: str, *, asynchronous: bool) -> Any:
         key = (flavor, asynchronous)
@@ -281,6 +295,14 @@ class Stack:
     def _describe(self, flavor: str) -> str:
         names = " > ".join(type(layer).__name__ for layer in self._layers) or "no middleware"
         return f"{flavor}, {names} > {type(self._spec).__name__}"
+
+    def connections(self) -> list[OpenConnection]:
+        """The connections the stack's pools hold open now, each ``active`` or ``idle``.
+
+        Read-only and safe from any thread; Tracing's ``http.client.open_connections`` metric
+        reads it. A base transport reports through :class:`~wireline.transports.ReportsConnections`.
+        """
+        return self._pools.connections()
 
     # -- closing --------------------------------------------------------------------------
 

@@ -106,6 +106,7 @@ class ObservedStream:
     """
 
     __slots__ = (
+        "__weakref__",  # telemetry notices a body dropped unread when its wrapper is collected
         "_chunk_callbacks",
         "_end_callbacks",
         "_inner",

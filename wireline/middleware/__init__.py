@@ -13,14 +13,17 @@ from wireline.streams import StreamEnd, StreamObserver, observe
 
 if TYPE_CHECKING:
     from wireline.middleware.headers import Headers
+    from wireline.middleware.logging import Logging
     from wireline.middleware.proxy import ProxyRouter
     from wireline.middleware.retry import Retry
+    from wireline.middleware.tracing import Tracing
 
 __all__ = [
     "Close",
     "Deliver",
     "FunctionMiddleware",
     "Headers",
+    "Logging",
     "Middleware",
     "ProxyRouter",
     "Read",
@@ -28,6 +31,7 @@ __all__ = [
     "Sleep",
     "StreamEnd",
     "StreamObserver",
+    "Tracing",
     "as_middleware",
     "observe",
 ]
@@ -35,6 +39,8 @@ __all__ = [
 # Built-in middleware: class name -> module. Imported lazily by __getattr__.
 _BUILTINS = {
     "Headers": "wireline.middleware.headers",
+    "Logging": "wireline.middleware.logging",
+    "Tracing": "wireline.middleware.tracing",
     "ProxyRouter": "wireline.middleware.proxy",
     "Retry": "wireline.middleware.retry",
 }

@@ -144,9 +144,14 @@ class Middleware:
 
     Class attributes:
         unique: At most one layer of this class may be in a stack.
+        traces_http: The layer makes OpenTelemetry HTTP client spans. Clients a stack with such a
+            layer builds are marked as instrumented, so that opentelemetry-instrumentation-httpx's
+            ``instrument_client()`` leaves them alone instead of wrapping the whole stack in a
+            second span.
     """
 
     unique: ClassVar[bool] = False
+    traces_http: ClassVar[bool] = False
 
     # -- the two forms --------------------------------------------------------------------
 
@@ -175,6 +180,15 @@ class Middleware:
 
         A stack allows one such layer, and provider adapters turn the SDK's own retries off when
         there is one.
+        """
+        return False
+
+    @property
+    def propagates_trace_context(self) -> bool:
+        """Whether this layer writes trace context (``traceparent``...) into the requests it sends.
+
+        Provider adapters then turn an SDK's own propagation off (the Anthropic SDK's), so that
+        context is injected once, by the layer closest to the wire.
         """
         return False
 

@@ -1,9 +1,11 @@
 """Provider adapters: stack-built clients injected into LLM SDKs.
 
-Each adapter module (``wireline.providers.openai``...) offers ``client(stack, **sdk_kwargs)`` and
+Each adapter module (``openai``, ``azure_openai``, ``openai_compatible``, ``anthropic``, ``gemini``,
+``mistral``, ``cohere``, ``groq``) offers ``client(stack, **sdk_kwargs)`` and
 ``async_client(stack, **sdk_kwargs)``; keyword arguments go to the SDK constructor unchanged.
 Adapters are registered in the ``wireline.providers`` entry-point group, so :func:`build` finds
-third-party ones by name like wireline's own. Importing this package imports no SDK.
+third-party ones by name like wireline's own. ``wireline.providers.litellm`` wires LiteLLM
+(``install(stack)``, ``completion_kwargs(stack, model)``). Importing this package imports no SDK.
 """
 
 from __future__ import annotations

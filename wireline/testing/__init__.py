@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from wireline import _clock
-from wireline.testing.llm_server import LLMServer, Received, llm_server
+from wireline.testing.llm_server import ANSWER, Failure, LLMServer, Received, llm_server
 
-__all__ = ["LLMServer", "Received", "llm_server", "no_sleep"]
+__all__ = ["ANSWER", "Failure", "LLMServer", "Received", "llm_server", "no_sleep"]
 
 
 @contextmanager

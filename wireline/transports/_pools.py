@@ -26,7 +26,7 @@ from wireline.extensions import ROUTE
 if TYPE_CHECKING:
     from wireline._flavors import Flavor
     from wireline.transports._chain import AsyncCall, SyncCall
-    from wireline.transports.base import Route, TransportSpec
+    from wireline.transports.base import OpenConnection, Route, TransportSpec
 
 __all__ = ["Pools", "ensure_supported"]
 
@@ -199,6 +199,25 @@ class Pools:
         await loop_pools.aclose()
         if loop_pools.guard is not None:
             await loop_pools.guard.aclose()
+
+    def connections(self) -> list[OpenConnection]:
+        """The connections every pool holds open now (sync pools and every loop's async pools).
+
+        Read-only and safe to call from any thread (a metrics exporter's, typically).
+        """
+        with self._lock:
+            built = [(key, pool) for key, pool in self._sync.items()]
+            for loop_pools in list(self._by_loop.values()):
+                if not loop_pools.closed:
+                    built.extend(loop_pools.pools.items())
+            specs = {key[1]: self._spec_for(key[1]) for key, _ in built}
+        out: list[OpenConnection] = []
+        for (_, route), pool in built:
+            try:
+                out.extend(specs[route].open_connections(pool))
+            except Exception:  # noqa: BLE001, S112 - a third-party spec's report must not break metrics
+                continue
+        return out
 
     def describe(self) -> dict[str, int]:
         """How many pools are open, by mode (for reprs and tests)."""

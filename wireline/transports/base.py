@@ -9,9 +9,9 @@ transports by subclassing :class:`TransportSpec` and registering the class in th
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 from wireline.middleware.base import _settings_from_init
 from wireline.redaction import redact_value
@@ -19,7 +19,7 @@ from wireline.redaction import redact_value
 if TYPE_CHECKING:
     from wireline._flavors import Flavor
 
-__all__ = ["Route", "TransportSpec"]
+__all__ = ["OpenConnection", "ReportsConnections", "Route", "TransportSpec"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -49,6 +49,41 @@ class Route:
         # Settings hold proxy URLs with credentials: shown redacted, like every setting.
         shown = "".join(f", {key}={redact_value(value, name=key)!r}" for key, value in self.settings)
         return f"Route.of({self.name!r}{shown})"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenConnection:
+    """One connection a base transport holds open.
+
+    ``Stack.connections()`` lists them; Tracing's ``http.client.open_connections`` metric counts them.
+
+    Attributes:
+        scheme: ``"http"`` or ``"https"`` of the origin the connection serves.
+        host: The origin's host (the target, not a proxy in between).
+        port: The origin's port, defaults filled in (443, 80).
+        state: ``"active"`` while it serves a request (or is being set up), ``"idle"`` in the pool.
+        http_version: ``"1.1"``, ``"2"``... when known.
+    """
+
+    scheme: str
+    host: str
+    port: int
+    state: Literal["active", "idle"]
+    http_version: str | None = None
+
+
+@runtime_checkable
+class ReportsConnections(Protocol):
+    """**Protocol:** a built transport that lists the connections it holds open.
+
+    A base transport offers it by giving the transports it builds this one method (or by
+    overriding :meth:`TransportSpec.open_connections`). It is called from a metrics thread while
+    requests run on others: read a snapshot, never block, never raise, hold no lock for long.
+    """
+
+    def open_connections(self) -> Iterable[OpenConnection]:
+        """The connections open right now."""
+        ...
 
 
 class TransportSpec(ABC):
@@ -84,6 +119,16 @@ class TransportSpec(ABC):
     def explain(self, url: str) -> Iterator[str]:
         """Lines saying what this transport would do for ``url``."""
         yield f"base transport: {self!r}"
+
+    def open_connections(self, transport: Any) -> Iterable[OpenConnection]:
+        """The connections ``transport`` (one this spec built) holds open; read-only and cheap.
+
+        By default, what the transport itself reports through :class:`ReportsConnections`, and
+        nothing for transports that do not. Called from a metrics thread: never raise.
+        """
+        if isinstance(transport, ReportsConnections):
+            return transport.open_connections()
+        return ()
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={redact_value(value, name=name)!r}" for name, value in self.settings().items())

@@ -11,12 +11,12 @@ import importlib.util
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from wireline.errors import ConfigError, MissingDependencyError
 from wireline.redaction import redact_url
-from wireline.transports.base import TransportSpec
+from wireline.transports.base import OpenConnection, TransportSpec
 from wireline.transports.tls import CertTypes, TLSConfig, VerifyTypes, explain_tls_failure
 
 if TYPE_CHECKING:
@@ -200,12 +200,50 @@ class HTTPTransport(TransportSpec):
         if scheme == "https":
             yield f"  TLS: trusts {self.tls.trust_source}" + ("; presents a client certificate" if self.cert else "")
 
+    def open_connections(self, transport: Any) -> list[OpenConnection]:
+        """The connections in the httpcore/httpcore2 pool of ``transport`` (an httpx ``HTTPTransport``).
+
+        httpcore offers ``pool.connections`` and each connection's ``is_idle()``/``is_closed()``/
+        ``info()``; the origin is read from its attributes, as its ``info()`` prints it.
+        """
+        pool = getattr(transport, "_pool", None)
+        connections = getattr(pool, "connections", None)
+        if connections is None:
+            return []
+        out = []
+        for connection in list(connections):
+            try:
+                reported = _describe_connection(connection)
+            except Exception:  # noqa: BLE001, S112 - a metrics read must never fail; skip what we cannot read
+                continue
+            if reported is not None:
+                out.append(reported)
+        return out
+
     def settings(self) -> dict[str, Any]:
         shown = super().settings()
         shown.pop("limits", None)
         if self.limits != Limits():
             shown["limits"] = self.limits
         return shown
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _describe_connection(connection: Any) -> OpenConnection | None:
+    if connection.is_closed():
+        return None
+    # Proxy connections keep the target as _remote_origin; direct ones as _origin.
+    origin = getattr(connection, "_remote_origin", None) or getattr(connection, "_origin", None)
+    if origin is None:
+        return None
+    scheme = origin.scheme.decode("ascii")
+    port = origin.port or _DEFAULT_PORTS.get(scheme, 0)
+    info = connection.info()
+    version = "2" if "HTTP/2" in info else "1.1" if "HTTP/1.1" in info else None
+    state: Literal["active", "idle"] = "idle" if connection.is_idle() else "active"
+    return OpenConnection(scheme, origin.host.decode("ascii"), port, state, version)
 
 
 def _check_proxy(proxy: object) -> None:

@@ -1,0 +1,136 @@
+"""One layer owns retries: the SDK when the stack does not retry, wireline's ``Retry`` (and only it) when it does.
+
+Attempts are counted where they land, on the server, with failures injected there (429 and 503
+with retry headers), for every SDK, sync and async, plain and streamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import wireline
+from tests.providers.sdks import ROWS, Case, Recorder, cases, retrying
+from wireline.middleware.retry import RetryEvent
+from wireline.testing import ANSWER, LLMServer, no_sleep
+
+pytestmark = pytest.mark.anyio
+
+StackFactory = Callable[..., wireline.Stack]
+RATE_LIMITED = r"429|overloaded|RESOURCE_EXHAUSTED|Too Many"  # each SDK words it its own way
+STAINLESS = {"openai", "openai-responses", "azure_openai", "openai_compatible", "anthropic", "groq"}
+
+
+@pytest.mark.parametrize("case", cases())
+async def test_without_a_retrying_layer_the_sdk_keeps_its_own_retries(
+    case: Case, llm: LLMServer, sdk_stack: StackFactory
+) -> None:
+    """The SDK retries a 429 as it always does (or does not), and every attempt goes through the stack."""
+    recorder = Recorder()
+    client = case.build(sdk_stack(case.base, recorder), llm)
+    llm.fail(429, times=1, retry_after_ms="1")
+
+    if case.row.retries_by_default[case.stream]:
+        assert await case.call(client) == ANSWER
+        assert len(llm.received) == 2
+        if case.row.name in STAINLESS:
+            assert [r.header("x-stainless-retry-count") for r in llm.received] == ["0", "1"]
+    else:
+        with pytest.raises(Exception, match=RATE_LIMITED):
+            await case.call(client)
+        assert len(llm.received) == 1
+    assert [seen.path for seen in recorder.seen] == [r.route for r in llm.received]
+
+
+@pytest.mark.parametrize("case", cases())
+async def test_a_retrying_stack_is_the_only_retry_owner(case: Case, llm: LLMServer, sdk_stack: StackFactory) -> None:
+    """``Retry`` retries a 503 as the server asks; the SDK sends once (its retries are off)."""
+    events: list[RetryEvent] = []
+    outside, inside = Recorder(), Recorder()
+    client = case.build(sdk_stack(case.base, outside, retrying(events), inside), llm)
+    llm.fail(503, times=1, retry_after="0")
+
+    with no_sleep() as waits:
+        assert await case.call(client) == ANSWER
+    assert len(llm.received) == 2  # the failure, and the stack's retry
+    assert len(outside.seen) == 1  # the SDK sent once
+    assert [seen.attempt for seen in inside.seen] == [1, 2]
+    assert [(e.decision, e.attempt, e.status, e.server_wait) for e in events] == [("retry", 1, 503, 0.0)]
+    assert waits == [0.0]
+
+
+@pytest.mark.parametrize("case", cases())
+async def test_attempts_do_not_multiply(case: Case, llm: LLMServer, sdk_stack: StackFactory) -> None:
+    """A server that keeps answering 429 sees exactly the stack's 3 attempts, not 3 x the SDK's 3."""
+    events: list[RetryEvent] = []
+    outside = Recorder()
+    client = case.build(sdk_stack(case.base, outside, retrying(events)), llm)
+    llm.fail(429, times=20, retry_after_ms="1")
+
+    with no_sleep() as waits, pytest.raises(Exception, match=RATE_LIMITED):
+        await case.call(client)
+    assert len(llm.received) == 3
+    assert len(outside.seen) == 1
+    assert [(e.decision, e.stop) for e in events] == [("retry", None), ("retry", None), ("give_up", "attempts")]
+    assert waits == [0.001, 0.001]  # what the server asked (retry-after-ms)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("openai", {"max_retries": 2}),
+        ("azure_openai", {"max_retries": 1}),
+        ("openai_compatible", {"max_retries": 5}),
+        ("anthropic", {"max_retries": 2}),
+        ("groq", {"max_retries": 2}),
+        ("cohere", {"max_retries": 2}),
+    ],
+)
+def test_an_sdk_retry_setting_over_a_retrying_stack_is_refused(
+    name: str, kwargs: dict[str, Any], llm: LLMServer
+) -> None:
+    """Asking the SDK to retry when the stack retries too is refused, naming the setting and the layer."""
+    stack = wireline.Stack(retrying())
+    with pytest.raises(wireline.ConfigError, match=r"max_retries=\.\.\.\): expected 0 or nothing: the stack retries"):
+        ROWS[name].build(stack, llm, asynchronous=False, **kwargs)
+    client = ROWS[name].build(stack, llm, asynchronous=False, max_retries=0)  # saying "off" is fine
+    assert client is not None
+
+
+def test_gemini_and_mistral_retry_settings_over_a_retrying_stack_are_refused(llm: LLMServer) -> None:
+    """Gemini's ``retry_options`` and Mistral's ``retry_config`` are retry settings too."""
+    from google.genai import types
+    from mistralai.client.utils.retries import BackoffStrategy, RetryConfig
+
+    stack = wireline.Stack(retrying())
+    options = {"base_url": llm.url, "retry_options": types.HttpRetryOptions(attempts=3)}
+    with pytest.raises(wireline.ConfigError, match=r"http_options.retry_options=\.\.\.\): expected no retry_options"):
+        wireline.providers.gemini.client(stack, api_key="k", http_options=options)
+    config = RetryConfig("backoff", BackoffStrategy(1, 1, 1.0, 100), retry_connection_errors=False)
+    with pytest.raises(wireline.ConfigError, match=r"mistral\(retry_config=\.\.\.\)"):
+        wireline.providers.mistral.client(stack, api_key="k", retry_config=config)
+
+
+@pytest.mark.parametrize("case", cases(["gemini", "mistral"]))
+async def test_sdks_that_retry_only_when_asked_retry_when_asked(
+    case: Case, llm: LLMServer, sdk_stack: StackFactory
+) -> None:
+    """Gemini's ``retry_options`` and Mistral's ``retry_config`` work through a stack that does not retry."""
+    from google.genai import types
+    from mistralai.client.utils.retries import BackoffStrategy, RetryConfig
+
+    if case.row.name == "gemini":
+        retry = types.HttpRetryOptions(attempts=2, initial_delay=0.001, max_delay=0.001, jitter=0)
+        extra: dict[str, Any] = {"http_options": {"base_url": llm.url, "retry_options": retry}}
+    else:
+        extra = {
+            "retry_config": RetryConfig("backoff", BackoffStrategy(1, 1, 1.0, 1000), retry_connection_errors=False)
+        }
+    recorder = Recorder()
+    client = case.build(sdk_stack(case.base, recorder), llm, **extra)
+    llm.fail(429, times=1, retry_after_ms="1")
+
+    assert await case.call(client) == ANSWER
+    assert len(llm.received) == len(recorder.seen) == 2

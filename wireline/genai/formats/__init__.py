@@ -1,0 +1,1 @@
+"""One module per provider wire format, each with a stateless ``WireFormat`` singleton."""

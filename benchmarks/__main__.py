@@ -17,8 +17,8 @@ from pathlib import Path
 
 from benchmarks import report
 from benchmarks.plan import Mode, plan
-from benchmarks.run import Options, Run, execute, log
-from benchmarks.targets import judge
+from benchmarks.run import Options, Run, execute, load, log
+from benchmarks.targets import SUMMARY_COLUMNS, judge, summary_rows
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -56,6 +56,12 @@ def parse(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help="where to write the JSON (default benchmarks/results)"
     )
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="PATH",
+        help="measure nothing: print (and with --write-docs, write) a saved run (benchmarks/results/latest-full.json)",
+    )
     parser.add_argument("--list", action="store_true", help="list the mode's groups and their variants, run nothing")
     parser.add_argument("--write-docs", action="store_true", help="regenerate docs/performance.md's tables and charts")
     parser.add_argument("--docs-dir", type=Path, default=Path(__file__).parent.parent / "docs", help=argparse.SUPPRESS)
@@ -90,6 +96,11 @@ def print_run(run: Run, *, targets: bool) -> None:
         print(report.text_table(report.MEMORY_COLUMNS, report.memory_rows(run.memory)))
     if targets:
         print()
+        print(
+            f"== Summary: what each adds per request (client {'CPU' if run.options.judge_on == 'cpu' else 'wall'} µs)"
+        )
+        print(report.text_table(SUMMARY_COLUMNS, summary_rows(run)))
+        print()
         metric = "the client's CPU time" if run.options.judge_on == "cpu" else "wall time"
         print(f"== Targets, judged on {metric} per unit [in brackets]; a figure near its limit deserves a re-run")
         for verdict in judge(run):
@@ -110,10 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         list_plan(options)
         return 0
-    run = execute(options, progress=log)
-    print_run(run, targets=options.mode != "smoke")
-    path = report.write_json(run, args.out)
-    log(f"results written to {path}")
+    if args.from_json is not None:
+        run = load(args.from_json)
+        print_run(run, targets=run.options.mode != "smoke")
+    else:
+        run = execute(options, progress=log)
+        print_run(run, targets=options.mode != "smoke")
+        path = report.write_json(run, args.out)
+        log(f"results written to {path}")
     if args.write_docs:
         from benchmarks import docs
 

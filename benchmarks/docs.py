@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchmarks import report
-from benchmarks.targets import judge
+from benchmarks.report import markdown_table
+from benchmarks.targets import SUMMARY_COLUMNS, judge, summary_rows
 
 if TYPE_CHECKING:
     from benchmarks.measure import Metric, VariantResult
@@ -55,6 +56,15 @@ def generated_markdown(run: Run, charts: list[tuple[str, str]]) -> str:
             f"- {options.rounds} measured rounds after a warm-up round; {options.seconds:g} s per variant per round "
             f"(groups in memory use a multiple); the whole run took {run.elapsed / 60:.1f} minutes"
         ),
+        "",
+        "## Summary",
+        "",
+        (
+            f"What each adds per request, in the client's {'CPU' if options.judge_on == 'cpu' else 'wall'} time, "
+            "against the baseline measured in the same rounds."
+        ),
+        "",
+        markdown_table(SUMMARY_COLUMNS, summary_rows(run)),
         "",
         "## Targets",
         "",

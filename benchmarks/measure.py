@@ -105,6 +105,20 @@ class VariantResult:
     def connections_median(self) -> float:
         return statistics.median(self.connections)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VariantResult:
+        """The inverse of :meth:`to_json` (for re-printing or re-writing the docs from a saved run)."""
+        result = cls(data["key"], data["label"], data.get("unavailable"))
+        if result.unavailable is None:
+            result.wall_us, result.cpu_us = data["rounds_us"], data["rounds_cpu_us"]
+            rounds = len(result.wall_us)
+            result.connections = data.get("rounds_connections_per_unit", [data["connections_per_unit"]] * rounds)
+            result.units = data["rounds_units"]
+            result.ratio, result.delta_us = data["rounds_ratio"], data["rounds_delta_us"]
+            result.cpu_delta_us, result.cpu_ratio = data["rounds_cpu_delta_us"], data["rounds_cpu_ratio"]
+            result.info = data["info"]
+        return result
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"key": self.key, "label": self.label}
         if self.unavailable is not None:
@@ -127,6 +141,7 @@ class VariantResult:
             rounds_cpu_delta_us=self.cpu_delta_us,
             rounds_cpu_ratio=self.cpu_ratio,
             rounds_units=self.units,
+            rounds_connections_per_unit=self.connections,
             info=self.info,
         )
         return data

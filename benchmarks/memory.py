@@ -53,6 +53,20 @@ class MemoryResult:
         """RSS after the last round minus RSS after the first (the first absorbs one-off allocations)."""
         return self.rss_kib[-1] - self.rss_kib[1] if len(self.rss_kib) > 2 else 0
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MemoryResult:
+        return cls(
+            key=data["key"],
+            label=data["label"],
+            flavor=data["flavor"],
+            asynchronous=data["asynchronous"],
+            requests=data["requests"],
+            unavailable=data["unavailable"],
+            placement=data["placement"],
+            rss_kib=data["rss_kib_per_round"],
+            peak_kib=data["peak_rss_kib"],
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,

@@ -121,8 +121,8 @@ def header_lines(run: Run) -> list[str]:
         f"placement policy {options.placement!r} (each table states its placement)"
     )
     if run.load_before is not None:
-        after = run.load_after or ("?", "?", "?")
-        lines.append(f"load average before: {run.load_before[0]:.2f}, after: {after[0]}")
+        after = f"{run.load_after[0]:.2f}" if run.load_after else "?"
+        lines.append(f"load average (1 min) before: {run.load_before[0]:.2f}, after: {after}")
     if options.base != "http":
         lines.append(f"stacks built over the base transport {options.base!r}")
     lines.append(f"targets judged on: {'client CPU time' if options.judge_on == 'cpu' else 'wall time'}")

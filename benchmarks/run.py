@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from benchmarks import environment, memory
@@ -17,7 +19,7 @@ from benchmarks.measure import Measured, Metric, Subject, VariantResult, measure
 from benchmarks.plan import Group, Mode, plan
 from benchmarks.server import ServerProcess
 
-__all__ = ["GroupResult", "Options", "Run", "execute"]
+__all__ = ["GroupResult", "Options", "Run", "execute", "load"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class GroupResult:
             "concurrency": group.concurrency,
             "unit": group.unit,
             "network": group.network,
+            "seconds_factor": group.seconds,
             "placement": self.placement,
             "baseline": self.measured.baseline,
             "elapsed_s": round(self.elapsed, 2),
@@ -122,6 +125,49 @@ class Run:
             "groups": [g.to_json() for g in self.groups],
             "memory": [m.to_json() for m in self.memory],
         }
+
+
+def load(path: Path) -> Run:
+    """A run saved as JSON by :func:`benchmarks.report.write_json`, to print or write docs from again."""
+    data = json.loads(path.read_text())
+    options = Options(
+        mode=data["mode"],
+        rounds=data["rounds"],
+        seconds=data["seconds_per_variant_round"],
+        placement=data["placement_policy"],
+        base=data["base_transport"],
+        judge_on=data["judged_on"],
+        note=data["note"],
+    )
+    run = Run(
+        options,
+        started=data["started"],
+        machine=environment.Machine(**data["machine"]),
+        server_loop=data["server_loop"],
+        load_before=data["load_average_before"],
+        load_after=data["load_average_after"],
+        elapsed=data["elapsed_s"],
+    )
+    for saved in data["groups"]:
+        variants = [VariantResult.from_json(v) for v in saved["variants"]]
+        group = Group(
+            key=saved["key"],
+            title=saved["title"],
+            section=saved["section"],
+            flavor=saved["flavor"],
+            asynchronous=saved["asynchronous"],
+            cases=tuple(v.key for v in variants),
+            baseline=saved["baseline"],
+            unit=saved["unit"],
+            concurrency=saved["concurrency"],
+            network=saved["network"],
+            seconds=saved.get("seconds_factor", 1.0 if saved["network"] else 0.6),
+        )
+        run.groups.append(
+            GroupResult(group, saved["placement"], Measured(variants, saved["baseline"]), saved["elapsed_s"])
+        )
+    run.memory = [memory.MemoryResult.from_json(m) for m in data["memory"]]
+    return run
 
 
 def execute(options: Options, *, progress: Callable[[str], None] | None = None) -> Run:

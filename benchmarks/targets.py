@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from benchmarks.measure import Metric, VariantResult
     from benchmarks.run import Run
 
-__all__ = ["TARGETS", "Verdict", "judge"]
+__all__ = ["SUMMARY_COLUMNS", "TARGETS", "Verdict", "judge", "summary_rows"]
 
 
 @dataclass
@@ -245,6 +245,44 @@ TARGETS: list[Callable[[Judge], Iterator[Verdict]]] = [
     builtin_costs,
     memory_growth,
 ]
+
+
+# -- the summary table: one line per question a reader asks --------------------------------------
+
+#: (what, group, case, per, baseline words); ``per`` divides the difference (layers, observers).
+_SUMMARY: list[tuple[str, str, str, int, str]] = [
+    ("a pass-through layer, hook form (in memory)", "layers/sync/httpx", "calls-hook-20", 20, "no layers"),
+    ("a pass-through layer, flow form (in memory)", "layers/sync/httpx", "calls-flow-20", 20, "no layers"),
+    ("a stream-observing layer, per chunk (in memory)", "chunks/sync/httpx", "observe-5", 5, "bare httpx"),
+    ("the stack itself, no layers", "requests/sync/httpx", "stack-0", 1, "bare httpx"),
+    ("Logging", "requests/sync/httpx", "logging", 1, "bare httpx"),
+    ("Retry", "requests/sync/httpx", "retry", 1, "bare httpx"),
+    ("Tracing", "requests/sync/httpx", "tracing", 1, "bare httpx"),
+    ("ProxyRouter", "requests/sync/httpx", "proxyrouter", 1, "bare httpx"),
+    ("full default stack, httpx", "requests/sync/httpx", "full", 1, "bare httpx"),
+    ("full default stack, httpx2", "requests/sync/httpx2", "full", 1, "bare httpx2"),
+    ("opentelemetry-instrumentation-httpx", "requests/sync/httpx", "otel-contrib", 1, "bare httpx"),
+    ("httpx-retries RetryTransport", "requests/sync/httpx", "httpx-retries", 1, "bare httpx"),
+    ("full default stack, OpenAI SDK call", "sdk/sync/openai", "openai-full", 1, "the SDK's own client"),
+    ("full default stack, per SSE event", "stream/sync/httpx", "full", 1, "bare httpx"),
+    ("full default stack, async httpx, 64 in flight", "requests/async/httpx/c64", "full", 1, "bare httpx"),
+    ("full default stack, async httpx2, 64 in flight", "requests/async/httpx2/c64", "full", 1, "bare httpx2"),
+]
+
+SUMMARY_COLUMNS = ["what (sync, sequential unless said)", "adds, µs", "× baseline", "baseline"]
+
+
+def summary_rows(run: Run) -> list[list[str]]:
+    """The headline figures of ``run``, in the judged metric (rows for what was not run are left out)."""
+    judged = Judge(run, run.options.judge_on)
+    rows = []
+    for what, group, key, per, baseline in _SUMMARY:
+        variant = judged.find(group, key)
+        if variant is None:
+            continue
+        ratio = "" if per > 1 else f"{judged.ratio(variant):.2f}"
+        rows.append([what, signed(judged.delta(variant, per)), ratio, baseline])
+    return rows
 
 
 def judge(run: Run) -> list[Verdict]:

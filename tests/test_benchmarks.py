@@ -85,6 +85,19 @@ def test_smoke_run_covers_every_group_and_case(tmp_path: Path) -> None:
     assert "| variant |" in page
     assert (docs / "performance-layers.png").stat().st_size > 1000
 
+    # The saved run reads back: the same tables print without measuring anything.
+    again = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--from-json", str(tmp_path / "latest-smoke.json")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr[-4000:]
+    assert again.stdout.split("\n== ")[1:] == out.split("\n== ")[1:]
+
 
 def test_rounds_are_interleaved_and_paired_with_the_baseline() -> None:
     """Each round runs every variant once, starting one further along; ratios pair figures of one round."""

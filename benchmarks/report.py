@@ -33,8 +33,8 @@ def signed(value: float) -> str:
 def group_columns(result: GroupResult) -> list[str]:
     unit = result.group.unit
     columns = ["variant", f"µs/{unit} median", "min–max", "× base (time)", "Δ µs", "client CPU µs", "CPU Δ µs"]
-    if result.group.concurrent:
-        columns.insert(3, "req/s")
+    if _shows_rate(result):
+        columns.insert(3, f"{unit}s/s")
     if result.group.network:
         columns.append("new conns/round")
     return columns
@@ -54,12 +54,17 @@ def _row(result: GroupResult, variant: VariantResult) -> list[str]:
         us(variant.cpu_median),
         "—" if is_base else (signed(variant.cpu_delta_median) if variant.cpu_delta_us else "n/a"),
     ]
-    if group.concurrent:
+    if _shows_rate(result):
         cells.insert(3, f"{1e6 / variant.median:,.0f}")
     if group.network:
         per_round = sorted(c * u for c, u in zip(variant.connections, variant.units, strict=True))
         cells.append(f"{per_round[len(per_round) // 2]:,.0f}")
     return cells
+
+
+def _shows_rate(result: GroupResult) -> bool:
+    """Throughput is shown where it is the question: concurrent requests, and streamed events."""
+    return result.group.concurrent or result.group.unit == "event"
 
 
 def group_rows(result: GroupResult) -> list[list[str]]:

@@ -101,6 +101,36 @@ def observe(response: Response, observer: object) -> None:
     response.stream = wrapped
 
 
+def watch_end(response: Response, on_end: Any) -> ObservedStream | None:
+    """``observe(response, observer)`` for an observer with only ``on_end``, given as the callable.
+
+    For wireline's own telemetry records (one per layer per response): it skips looking the
+    methods up. Returns the body's wrapper, or ``None`` when the body was read already (``on_end``
+    has been called then).
+    """
+    stream = response.stream
+    if isinstance(stream, ObservedStream) and stream.end is None:
+        stream._end_callbacks += (on_end,)  # noqa: SLF001 - same module
+        return stream
+    if response.is_stream_consumed:
+        _replay_read_body(response, _EndOnly(on_end))
+        return None
+    cls = _wrappers.get(response.__class__)
+    if cls is None:
+        cls = _wrappers[response.__class__] = flavor_of(response).derived("ObservedStream", _observed_stream_class)
+    wrapped: ObservedStream = cls(stream)
+    wrapped._end_callbacks = (on_end,)  # noqa: SLF001 - same module
+    response.stream = wrapped  # type: ignore[assignment] # a subclass of the flavour's byte streams
+    return wrapped
+
+
+class _EndOnly:
+    __slots__ = ("on_end",)
+
+    def __init__(self, on_end: Any) -> None:
+        self.on_end = on_end
+
+
 class ObservedStream:
     """A response body wrapped once for every observer of the chain (see the module docs).
 
@@ -232,7 +262,7 @@ def _observed_stream_class(flavor: Flavor) -> type[ObservedStream]:
 
 
 # Response class -> its flavour's ObservedStream class.
-_wrappers: dict[type, type[ObservedStream]] = {}
+_wrappers: dict[type, type[Any]] = {}
 
 
 def _callbacks(observer: object) -> tuple[Any, Any]:

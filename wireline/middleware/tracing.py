@@ -306,9 +306,11 @@ class Tracing(Middleware):
             call.pending = None  # the attempt before failed and is being retried: not the call's end
         sent_before = call.attempts
         call.attempts = sent_before + 1
-        resend = extensions.get(RESEND_COUNT) or 0
-        resend = max(resend, sent_before)
-        if sdk:
+        numbered = extensions.get(RESEND_COUNT) or 0
+        resend = max(numbered, sent_before)
+        # On its resends Retry also rewrites the SDK's x-stainless-retry-count (the server sees
+        # the count the SDK would send): that one is counted already, in ``numbered``.
+        if sdk and not numbered:
             sdk_retry = request.headers.get("x-stainless-retry-count")
             if sdk_retry is not None and sdk_retry.isdigit():
                 resend += int(sdk_retry)

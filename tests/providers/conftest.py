@@ -1,4 +1,4 @@
-"""Fixtures of the provider tests: the imitation LLM API, and stacks over a named base transport."""
+"""Fixtures of the provider tests: the imitation LLM API, stacks over a named base transport, telemetry capture."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import structlog
 
 import wireline
 from tests.conftest import BASE_TRANSPORTS
+from tests.middleware.conftest import Otel, make_otel
 from wireline.testing import LLMServer, llm_server
 
 # LiteLLM fetches its model price list from the internet when imported, unless told to use its own
@@ -43,3 +45,19 @@ def sdk_stack() -> Iterator[Callable[..., wireline.Stack]]:
     yield make
     for stack in made:
         stack.close()
+
+
+@pytest.fixture
+def otel() -> Iterator[Otel]:
+    """A tracer and a meter provider of the real OpenTelemetry SDK, keeping spans and metrics in memory."""
+    made = make_otel()
+    yield made
+    made.tracer_provider.shutdown()
+    made.meter_provider.shutdown()
+
+
+@pytest.fixture
+def logs() -> Iterator[list[Any]]:
+    """Every structlog event (Logging's and Retry's), as the event dict the processors would get."""
+    with structlog.testing.capture_logs() as captured:
+        yield captured

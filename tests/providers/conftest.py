@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import structlog
 
 import wireline
 from tests.conftest import BASE_TRANSPORTS
-from tests.middleware.conftest import Otel, make_otel
+
+# The telemetry fixtures of the middleware tests, shared: ``otel`` (the OpenTelemetry SDK in memory)
+# and ``logs`` (structlog events).
+from tests.middleware.conftest import logs, otel  # noqa: F401
 from wireline.testing import LLMServer, llm_server
 
 # LiteLLM fetches its model price list from the internet when imported, unless told to use its own
@@ -45,19 +47,3 @@ def sdk_stack() -> Iterator[Callable[..., wireline.Stack]]:
     yield make
     for stack in made:
         stack.close()
-
-
-@pytest.fixture
-def otel() -> Iterator[Otel]:
-    """A tracer and a meter provider of the real OpenTelemetry SDK, keeping spans and metrics in memory."""
-    made = make_otel()
-    yield made
-    made.tracer_provider.shutdown()
-    made.meter_provider.shutdown()
-
-
-@pytest.fixture
-def logs() -> Iterator[list[Any]]:
-    """Every structlog event (Logging's and Retry's), as the event dict the processors would get."""
-    with structlog.testing.capture_logs() as captured:
-        yield captured

@@ -104,7 +104,9 @@ async def test_a_retrying_stack_is_the_only_retry_owner(
         (1, None, 503, "warning"),
         (2, 1, 200, "info"),
     ]
+    assert {a["provider"] for a in attempts} == {case.row.provider}
     spans = attempt_spans(otel)
+    assert attempts[1]["bytes"] == call["bytes"] == spans[1].attributes["http.response.body.size"] > len(ANSWER)
     assert [traceparent(received) for received in llm.received] == [ids(span) for span in spans]
     assert [(a["trace_id"], a["span_id"]) for a in attempts] == [ids(span) for span in spans]
     assert resend_counts(spans) == [None, 1]

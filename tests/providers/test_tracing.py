@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 import wireline
@@ -115,6 +116,7 @@ async def test_anthropic_spans_with_nothing_to_record_them_leave_genai_to_tracin
 
     Then requests do not say the SDK traces, and ``Tracing`` records the GenAI data itself.
     """
+    assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)  # no global provider set
     recorder = Recorder()
     client = case.build(sdk_stack(case.base, recorder, Tracing(**otel.tracing_kwargs())), llm)
     assert client.open_telemetry["traces"]["enabled"] is True

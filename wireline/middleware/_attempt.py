@@ -281,7 +281,9 @@ class Attempt(Pending):
                 self._exception_event(ended.error, ended.ended_at)
         genai_response = None
         genai = self.genai
-        if genai is not None and genai.parser is not None and reason == "exhausted":
+        # A closed body counts too: the OpenAI and Mistral SDKs close a stream at its end marker
+        # (``data: [DONE]``), before its last, empty chunk; a stream closed early tells what it got.
+        if genai is not None and genai.parser is not None and reason in ("exhausted", "closed"):
             genai_response = genai.parser.result()
             if genai_response is not None:
                 attributes.update(genai_response.attributes())

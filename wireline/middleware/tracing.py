@@ -235,8 +235,10 @@ class Tracing(Middleware):
         call, resend = _count_attempt(extensions, now)
 
         endpoint = _llm_endpoint(facts, extensions, current) if method == "POST" and self.genai else None
-        if endpoint is not None or PROVIDER in extensions:
+        if (endpoint is not None or PROVIDER in extensions) and not extensions.get(RESEND_COUNT):
             # The Stainless SDKs (openai, anthropic, groq) number their own retries, each a new request.
+            # Not on Retry's resends: Retry rewrites that header to what the SDK would send, and its
+            # own count is in ``resend`` already.
             sdk_retry = request.headers.get("x-stainless-retry-count")
             if sdk_retry is not None and sdk_retry.isdigit():
                 resend += int(sdk_retry)

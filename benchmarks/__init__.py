@@ -1,1 +1,1 @@
-"""The pooling-overhead benchmarks: ``python -m benchmarks`` (see benchmarks/README.md)."""
+"""The benchmarks: ``python -m benchmarks`` (``--quick``, ``--smoke``; see docs/performance.md)."""

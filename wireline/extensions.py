@@ -46,8 +46,9 @@ CALL = "wireline.call"
 PROVIDER = "wireline.provider"
 
 #: ``True`` when the SDK that sent this request records GenAI telemetry itself (the Anthropic SDK's
-#: spans, mistralai's tracing hook). Set by provider adapters; ``Tracing`` then records the HTTP
-#: attempt but no GenAI attributes or metrics of its own, so nothing is counted twice.
+#: spans, mistralai's tracing hook). Set by provider adapters, per request, when the SDK's span for
+#: it records (over a no-op tracer provider an SDK's spans record nothing); ``Tracing`` then records
+#: the HTTP attempt but no GenAI attributes or metrics of its own, so nothing is counted twice.
 SDK_TRACES = "wireline.sdk_traces"
 
 #: The OpenTelemetry span of the current attempt, set by ``Tracing`` before it sends the request on

@@ -218,6 +218,20 @@ async def test_redirect_hops_and_sdk_retries_count_as_resends(driver: Driver, ma
     assert attrs(sdk_retry)["http.request.resend_count"] == 2
 
 
+async def test_retrys_resends_of_an_sdk_request_are_counted_once(
+    driver: Driver, make_stack, server, otel: Otel
+) -> None:
+    """Retry rewrites x-stainless-retry-count on its resends; the resend is not counted twice."""
+    from wireline.middleware import Retry
+
+    stack = make_stack(Retry(attempts=3, backoff=0.0, log=False), Tracing(**otel.tracing_kwargs()))
+    client = driver.client(stack, extensions={"wireline.provider": "openai"})
+    await client.get(f"{server.url}/status/503", headers={"x-stainless-retry-count": "0"})
+    await client.aclose()
+    assert [attrs(s).get("http.request.resend_count") for s in otel.spans()] == [None, 1, 2]
+    assert [seen.headers.get("x-stainless-retry-count") for seen in server.state.seen] == ["0", "1", "2"]
+
+
 def test_tracing_must_sit_inside_the_retrying_layer() -> None:
     with pytest.raises(ConfigError, match=r"middleware\[0\].*Tracing listed after TwoTries"):
         wireline.Stack(Tracing(), TwoTries())

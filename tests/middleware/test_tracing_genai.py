@@ -156,6 +156,29 @@ async def test_the_provider_adapters_hint_names_the_provider(
     assert (attributes["gen_ai.usage.input_tokens"], attributes["gen_ai.usage.output_tokens"]) == (40, 4)
 
 
+async def test_a_stream_closed_at_its_end_marker_keeps_its_genai_data(
+    driver: Driver, make_stack, llm_url: str, otel: Otel
+) -> None:
+    """The OpenAI and Mistral SDKs close a stream at ``data: [DONE]``, before the body's last (empty) chunk."""
+    client = driver.client(make_stack(Tracing(**otel.tracing_kwargs())))
+    body = {"model": "gpt-4o-mini", "messages": MESSAGES, "stream": True, "stream_options": {"include_usage": True}}
+    async with client.stream("POST", f"{llm_url}/v1/chat/completions", json=body) as stream:
+        received = b""
+        while b"[DONE]" not in received:
+            received += await stream.next()
+        await stream.close()
+    await client.aclose()
+    span = otel.span()
+    assert span.attributes["wireline.response.end"] == "closed"
+    attributes = genai(span)
+    assert attributes["gen_ai.response.id"] == "chatcmpl-123"
+    assert attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    assert (attributes["gen_ai.usage.input_tokens"], attributes["gen_ai.usage.output_tokens"]) == (11, 9)
+    assert "gen_ai.response.time_to_first_chunk" in attributes
+    usage = {p.attributes["gen_ai.token.type"]: p.sum for p in otel.points("gen_ai.client.token.usage")}
+    assert usage == {"input": 11, "output": 9}
+
+
 async def test_message_content_only_when_captured(driver: Driver, make_stack, llm_url: str, otel: Otel) -> None:
     client = driver.client(make_stack(Tracing(capture_content=True, **otel.tracing_kwargs())))
     body = {"model": "claude-sonnet-4-5", "max_tokens": 10, "system": "Be terse.", "messages": MESSAGES, "stream": True}

@@ -1,4 +1,4 @@
-"""Fixtures of the provider tests: the imitation LLM API, and stacks over a named base transport."""
+"""Fixtures of the provider tests: the imitation LLM API, stacks over a named base transport, telemetry capture."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ import pytest
 
 import wireline
 from tests.conftest import BASE_TRANSPORTS
+
+# The telemetry fixtures of the middleware tests, shared: ``otel`` (the OpenTelemetry SDK in memory)
+# and ``logs`` (structlog events).
+from tests.middleware.conftest import logs, otel  # noqa: F401
 from wireline.testing import LLMServer, llm_server
 
 # LiteLLM fetches its model price list from the internet when imported, unless told to use its own

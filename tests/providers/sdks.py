@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from opentelemetry import propagate, trace
 
 from tests.conftest import BASE_TRANSPORTS
 from wireline import extensions
@@ -80,32 +79,192 @@ def retrying(events: list[RetryEvent] | None = None, *, attempts: int = 3) -> Re
     return Retry(attempts=attempts, on_retry=None if events is None else events.append, log=False)
 
 
-class TraceForTests(Middleware):
-    """A span per attempt, whose context it injects (``traceparent``): a stand-in for wireline's ``Tracing``."""
-
-    def __init__(self, tracer_provider: Any) -> None:
-        self.tracer = tracer_provider.get_tracer("wireline-tests")
-        self.spans: list[Any] = []
-
-    @property
-    def propagates_trace_context(self) -> bool:
-        return True
-
-    def handle(self, request: Any) -> Any:
-        span = self.tracer.start_span("POST", kind=trace.SpanKind.CLIENT)
-        self.spans.append(span)
-        propagate.inject(request.headers, context=trace.set_span_in_context(span))
-        try:
-            return (yield request)
-        finally:
-            span.end()
-
-
 # -- the rows ------------------------------------------------------------------------------------
 
 
-def _joined(pieces: Iterable[str | None]) -> str:
-    return "".join(piece or "" for piece in pieces)
+@dataclass
+class Reply:
+    """What an SDK call returned, as the SDK itself read it from the response.
+
+    Besides the text: the id, model, finish reason and token counts the SDK parsed, for comparing
+    with the GenAI data ``Tracing`` read from the same bytes (``None``: the SDK gives none).
+    """
+
+    text: str = ""
+    id: str | None = None
+    model: str | None = None
+    finish_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+    def see(
+        self,
+        *,
+        text: str | None = None,
+        id: str | None = None,  # noqa: A002 - the field's name
+        model: str | None = None,
+        finish_reason: Any = None,
+        input_tokens: float | None = None,
+        output_tokens: float | None = None,
+    ) -> None:
+        """Add what one event (or the whole answer) shows: the first id and model, the last of the rest."""
+        self.text += text or ""
+        self.id = self.id or id
+        self.model = self.model or model
+        if finish_reason is not None:  # some SDKs give enums of strings
+            self.finish_reason = str(getattr(finish_reason, "value", finish_reason))
+        if input_tokens is not None:
+            self.input_tokens = int(input_tokens)
+        if output_tokens is not None:
+            self.output_tokens = int(output_tokens)
+
+
+def _usage(usage: Any, input_name: str, output_name: str) -> dict[str, Any]:
+    if usage is None:
+        return {}
+    return {"input_tokens": getattr(usage, input_name), "output_tokens": getattr(usage, output_name)}
+
+
+# OpenAI chat completions, shared by OpenAI, Azure, OpenAI-compatible servers, Groq and Mistral.
+def _chat_reply(answers: Iterable[Any], *, stream: bool) -> Reply:
+    reply = Reply()
+    for answer in answers:
+        for choice in answer.choices or ():
+            text = choice.delta.content if stream else choice.message.content
+            reply.see(text=text, finish_reason=choice.finish_reason)
+        reply.see(id=answer.id, model=answer.model, **_usage(answer.usage, "prompt_tokens", "completion_tokens"))
+    return reply
+
+
+def _chat_sync(client: Any, stream: bool) -> Reply:
+    answer = client.chat.completions.create(model="m", messages=MESSAGES, stream=stream)
+    return _chat_reply(list(answer) if stream else [answer], stream=stream)
+
+
+async def _chat_async(client: Any, stream: bool) -> Reply:
+    answer = await client.chat.completions.create(model="m", messages=MESSAGES, stream=stream)
+    return _chat_reply([chunk async for chunk in answer] if stream else [answer], stream=stream)
+
+
+def _responses_reply(events: Iterable[Any]) -> Reply:
+    reply = Reply()
+    for event in events:
+        if event.type == "response.output_text.delta":
+            reply.see(text=event.delta)
+        elif event.type == "response.completed":
+            done = event.response
+            usage = _usage(done.usage, "input_tokens", "output_tokens")
+            reply.see(id=done.id, model=done.model, finish_reason=done.status, **usage)
+    return reply
+
+
+def _responses_whole(answer: Any) -> Reply:
+    usage = _usage(answer.usage, "input_tokens", "output_tokens")
+    reply = Reply()
+    reply.see(text=answer.output_text, id=answer.id, model=answer.model, finish_reason=answer.status, **usage)
+    return reply
+
+
+def _responses_sync(client: Any, stream: bool) -> Reply:
+    answer = client.responses.create(model="m", input="hi", stream=stream)
+    return _responses_reply(answer) if stream else _responses_whole(answer)
+
+
+async def _responses_async(client: Any, stream: bool) -> Reply:
+    answer = await client.responses.create(model="m", input="hi", stream=stream)
+    return _responses_reply([event async for event in answer]) if stream else _responses_whole(answer)
+
+
+def _anthropic_reply(events: Iterable[Any]) -> Reply:
+    reply = Reply()
+    for event in events:
+        if event.type == "message":  # the whole answer
+            usage = _usage(event.usage, "input_tokens", "output_tokens")
+            reply.see(text=event.content[0].text, id=event.id, model=event.model, finish_reason=event.stop_reason)
+            reply.see(**usage)
+        elif event.type == "message_start":
+            message = event.message
+            reply.see(id=message.id, model=message.model, input_tokens=message.usage.input_tokens)
+        elif event.type == "content_block_delta":
+            reply.see(text=event.delta.text)
+        elif event.type == "message_delta":
+            reply.see(finish_reason=event.delta.stop_reason, output_tokens=event.usage.output_tokens)
+    return reply
+
+
+def _anthropic_sync(client: Any, stream: bool) -> Reply:
+    answer = client.messages.create(model="claude", max_tokens=64, messages=MESSAGES, stream=stream)
+    return _anthropic_reply(answer if stream else [answer])
+
+
+async def _anthropic_async(client: Any, stream: bool) -> Reply:
+    answer = await client.messages.create(model="claude", max_tokens=64, messages=MESSAGES, stream=stream)
+    return _anthropic_reply([event async for event in answer] if stream else [answer])
+
+
+def _gemini_reply(answers: Iterable[Any]) -> Reply:
+    reply = Reply()
+    for answer in answers:
+        usage = _usage(answer.usage_metadata, "prompt_token_count", "candidates_token_count")
+        reply.see(text=answer.text, id=answer.response_id, model=answer.model_version, **usage)
+        for candidate in answer.candidates or ():
+            reply.see(finish_reason=candidate.finish_reason)
+    return reply
+
+
+def _gemini_sync(client: Any, stream: bool) -> Reply:
+    if stream:
+        return _gemini_reply(client.models.generate_content_stream(model="gemini-x", contents="hi"))
+    return _gemini_reply([client.models.generate_content(model="gemini-x", contents="hi")])
+
+
+async def _gemini_async(client: Any, stream: bool) -> Reply:
+    if stream:
+        chunks = await client.models.generate_content_stream(model="gemini-x", contents="hi")
+        return _gemini_reply([chunk async for chunk in chunks])
+    return _gemini_reply([await client.models.generate_content(model="gemini-x", contents="hi")])
+
+
+def _mistral_sync(client: Any, stream: bool) -> Reply:
+    if stream:
+        return _chat_reply([event.data for event in client.chat.stream(model="m", messages=MESSAGES)], stream=True)
+    return _chat_reply([client.chat.complete(model="m", messages=MESSAGES)], stream=False)
+
+
+async def _mistral_async(client: Any, stream: bool) -> Reply:
+    if stream:
+        events = await client.chat.stream_async(model="m", messages=MESSAGES)
+        return _chat_reply([event.data async for event in events], stream=True)
+    return _chat_reply([await client.chat.complete_async(model="m", messages=MESSAGES)], stream=False)
+
+
+def _cohere_reply(events: Iterable[Any]) -> Reply:
+    reply = Reply()
+    for event in events:
+        kind = getattr(event, "type", None)
+        if kind is None:  # the whole answer
+            usage = _usage(event.usage.billed_units, "input_tokens", "output_tokens")
+            reply.see(text=event.message.content[0].text, id=event.id, finish_reason=event.finish_reason, **usage)
+        elif kind == "message-start":
+            reply.see(id=event.id)
+        elif kind == "content-delta":
+            reply.see(text=event.delta.message.content.text)
+        elif kind == "message-end":
+            usage = _usage(event.delta.usage.billed_units, "input_tokens", "output_tokens")
+            reply.see(finish_reason=event.delta.finish_reason, **usage)
+    return reply
+
+
+def _cohere_sync(client: Any, stream: bool) -> Reply:
+    if stream:
+        return _cohere_reply(client.chat_stream(model="command", messages=MESSAGES))
+    return _cohere_reply([client.chat(model="command", messages=MESSAGES)])
+
+
+async def _cohere_async(client: Any, stream: bool) -> Reply:
+    if stream:
+        return _cohere_reply([event async for event in client.chat_stream(model="command", messages=MESSAGES)])
+    return _cohere_reply([await client.chat(model="command", messages=MESSAGES)])
 
 
 @dataclass(frozen=True)
@@ -120,10 +279,12 @@ class Row:
     auth_value: str
     #: The path the server must see, plain and streamed.
     paths: tuple[str, str]
+    #: The model the row's calls ask for, and the ``gen_ai.operation.name`` of the call.
+    model: str
     #: The SDK's constructor arguments for the local server.
     kwargs: Callable[[LLMServer], dict[str, Any]]
-    #: (client, stream) -> text, for the sync and the async client.
-    sync_call: Callable[[Any, bool], str]
+    #: (client, stream) -> :class:`Reply`, for the sync and the async client.
+    sync_call: Callable[[Any, bool], Reply]
     async_call: Callable[[Any, bool], Any]
     #: Whether the SDK retries a 429 by default, for plain and streamed calls.
     retries_by_default: tuple[bool, bool] = (True, True)
@@ -137,6 +298,7 @@ class Row:
     header_differences: dict[str, str] = field(default_factory=dict)
     #: The SDK's sync client class, ``"module:Class"``.
     sdk_class: str = "openai:OpenAI"
+    operation: str = "chat"
 
     def module(self) -> Any:
         return importlib.import_module(f"wireline.providers.{self.adapter}")
@@ -152,102 +314,24 @@ class Row:
         kwargs.pop("provider_name", None)  # the adapter's, not the SDK's
         return load_object(self.sdk_class)(**kwargs)
 
+    @property
+    def api_key(self) -> str:
+        """The API key the row's client is given (a secret no telemetry may show)."""
+        return self.auth_value.removeprefix("Bearer ")
+
     async def call(self, client: Any, *, asynchronous: bool, stream: bool) -> str:
+        """Make the row's call; the answer's text."""
+        return (await self.reply(client, asynchronous=asynchronous, stream=stream)).text
+
+    async def reply(self, client: Any, *, asynchronous: bool, stream: bool) -> Reply:
+        """Make the row's call; what the SDK returned."""
         if asynchronous:
-            return str(await self.async_call(client, stream))
+            reply: Reply = await self.async_call(client, stream)
+            return reply
         return self.sync_call(client, stream)
 
     def __str__(self) -> str:
         return self.name
-
-
-# OpenAI chat completions, shared by OpenAI, Azure, OpenAI-compatible servers and Groq.
-def _chat_sync(client: Any, stream: bool) -> str:
-    if stream:
-        chunks = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
-        return _joined(chunk.choices[0].delta.content for chunk in chunks if chunk.choices)
-    return str(client.chat.completions.create(model="m", messages=MESSAGES).choices[0].message.content)
-
-
-async def _chat_async(client: Any, stream: bool) -> str:
-    if stream:
-        chunks = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
-        return _joined([chunk.choices[0].delta.content async for chunk in chunks if chunk.choices])
-    reply = await client.chat.completions.create(model="m", messages=MESSAGES)
-    return str(reply.choices[0].message.content)
-
-
-def _responses_sync(client: Any, stream: bool) -> str:
-    if stream:
-        events = client.responses.create(model="m", input="hi", stream=True)
-        return _joined(event.delta for event in events if event.type == "response.output_text.delta")
-    return str(client.responses.create(model="m", input="hi").output_text)
-
-
-async def _responses_async(client: Any, stream: bool) -> str:
-    if stream:
-        events = await client.responses.create(model="m", input="hi", stream=True)
-        return _joined([event.delta async for event in events if event.type == "response.output_text.delta"])
-    return str((await client.responses.create(model="m", input="hi")).output_text)
-
-
-def _anthropic_sync(client: Any, stream: bool) -> str:
-    if stream:
-        events = client.messages.create(model="claude", max_tokens=64, messages=MESSAGES, stream=True)
-        return _joined(event.delta.text for event in events if event.type == "content_block_delta")
-    return str(client.messages.create(model="claude", max_tokens=64, messages=MESSAGES).content[0].text)
-
-
-async def _anthropic_async(client: Any, stream: bool) -> str:
-    if stream:
-        events = await client.messages.create(model="claude", max_tokens=64, messages=MESSAGES, stream=True)
-        return _joined([event.delta.text async for event in events if event.type == "content_block_delta"])
-    reply = await client.messages.create(model="claude", max_tokens=64, messages=MESSAGES)
-    return str(reply.content[0].text)
-
-
-def _gemini_sync(client: Any, stream: bool) -> str:
-    if stream:
-        return _joined(chunk.text for chunk in client.models.generate_content_stream(model="gemini-x", contents="hi"))
-    return str(client.models.generate_content(model="gemini-x", contents="hi").text)
-
-
-async def _gemini_async(client: Any, stream: bool) -> str:
-    if stream:
-        chunks = await client.models.generate_content_stream(model="gemini-x", contents="hi")
-        return _joined([chunk.text async for chunk in chunks])
-    return str((await client.models.generate_content(model="gemini-x", contents="hi")).text)
-
-
-def _mistral_sync(client: Any, stream: bool) -> str:
-    if stream:
-        return _joined(
-            event.data.choices[0].delta.content for event in client.chat.stream(model="m", messages=MESSAGES)
-        )
-    return str(client.chat.complete(model="m", messages=MESSAGES).choices[0].message.content)
-
-
-async def _mistral_async(client: Any, stream: bool) -> str:
-    if stream:
-        events = await client.chat.stream_async(model="m", messages=MESSAGES)
-        return _joined([event.data.choices[0].delta.content async for event in events])
-    return str((await client.chat.complete_async(model="m", messages=MESSAGES)).choices[0].message.content)
-
-
-def _cohere_text(event: Any) -> str | None:
-    return event.delta.message.content.text if event.type == "content-delta" else None
-
-
-def _cohere_sync(client: Any, stream: bool) -> str:
-    if stream:
-        return _joined(_cohere_text(event) for event in client.chat_stream(model="command", messages=MESSAGES))
-    return str(client.chat(model="command", messages=MESSAGES).message.content[0].text)
-
-
-async def _cohere_async(client: Any, stream: bool) -> str:
-    if stream:
-        return _joined([_cohere_text(event) async for event in client.chat_stream(model="command", messages=MESSAGES)])
-    return str((await client.chat(model="command", messages=MESSAGES)).message.content[0].text)
 
 
 GEMINI_TIMEOUT = {"X-Server-Timeout": "the adapter's 600 s default timeout, which the SDK also sends to the server"}
@@ -263,6 +347,7 @@ ROWS: dict[str, Row] = {
             auth_header="authorization",
             auth_value="Bearer sk-openai",
             paths=("/v1/chat/completions", "/v1/chat/completions"),
+            model="m",
             kwargs=lambda s: {"api_key": "sk-openai", "base_url": f"{s.url}/v1"},
             sync_call=_chat_sync,
             async_call=_chat_async,
@@ -275,6 +360,7 @@ ROWS: dict[str, Row] = {
             auth_header="authorization",
             auth_value="Bearer sk-openai",
             paths=("/v1/responses", "/v1/responses"),
+            model="m",
             kwargs=lambda s: {"api_key": "sk-openai", "base_url": f"{s.url}/v1"},
             sync_call=_responses_sync,
             async_call=_responses_async,
@@ -288,6 +374,7 @@ ROWS: dict[str, Row] = {
             auth_header="api-key",
             auth_value="azure-key",
             paths=("/openai/deployments/m/chat/completions",) * 2,
+            model="m",
             kwargs=lambda s: {"api_key": "azure-key", "azure_endpoint": s.url, "api_version": "2024-10-21"},
             sync_call=_chat_sync,
             async_call=_chat_async,
@@ -300,6 +387,7 @@ ROWS: dict[str, Row] = {
             auth_header="authorization",
             auth_value="Bearer sk-compatible",
             paths=("/v1/chat/completions", "/v1/chat/completions"),
+            model="m",
             kwargs=lambda s: {"api_key": "sk-compatible", "base_url": f"{s.url}/v1", "provider_name": "deepseek"},
             sync_call=_chat_sync,
             async_call=_chat_async,
@@ -313,6 +401,7 @@ ROWS: dict[str, Row] = {
             auth_header="authorization",
             auth_value="Bearer sk-ant",
             paths=("/v1/messages", "/v1/messages"),
+            model="claude",
             kwargs=lambda s: {"api_key": "sk-ant", "base_url": s.url},
             sync_call=_anthropic_sync,
             async_call=_anthropic_async,
@@ -326,6 +415,8 @@ ROWS: dict[str, Row] = {
             auth_header="x-goog-api-key",
             auth_value="gemini-key",
             paths=("/v1/models/gemini-x:generateContent", "/v1/models/gemini-x:streamGenerateContent"),
+            model="gemini-x",
+            operation="generate_content",
             kwargs=lambda s: {"api_key": "gemini-key", "http_options": {"base_url": s.url}},
             sync_call=_gemini_sync,
             async_call=_gemini_async,
@@ -343,6 +434,7 @@ ROWS: dict[str, Row] = {
             auth_header="authorization",
             auth_value="Bearer mistral-key",
             paths=("/v1/chat/completions", "/v1/chat/completions"),
+            model="m",
             kwargs=lambda s: {"api_key": "mistral-key", "server_url": s.url},
             sync_call=_mistral_sync,
             async_call=_mistral_async,
@@ -360,6 +452,7 @@ ROWS: dict[str, Row] = {
             auth_header="authorization",
             auth_value="Bearer cohere-key",
             paths=("/v2/chat", "/v2/chat"),
+            model="command",
             kwargs=lambda s: {"api_key": "cohere-key", "base_url": s.url},
             sync_call=_cohere_sync,
             async_call=_cohere_async,
@@ -375,6 +468,7 @@ ROWS: dict[str, Row] = {
             auth_header="authorization",
             auth_value="Bearer gsk-groq",
             paths=("/openai/v1/chat/completions", "/openai/v1/chat/completions"),
+            model="m",
             kwargs=lambda s: {"api_key": "gsk-groq", "base_url": s.url},
             sync_call=_chat_sync,
             async_call=_chat_async,
@@ -402,6 +496,9 @@ class Case:
 
     async def call(self, client: Any) -> str:
         return await self.row.call(client, asynchronous=self.asynchronous, stream=self.stream)
+
+    async def reply(self, client: Any) -> Reply:
+        return await self.row.reply(client, asynchronous=self.asynchronous, stream=self.stream)
 
     def __str__(self) -> str:
         mode = "async" if self.asynchronous else "sync"

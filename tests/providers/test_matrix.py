@@ -1,8 +1,9 @@
 """Every row of the SDK matrix: the real SDK, through its adapter and the stack, to a server that speaks its API.
 
 Sync and async, plain and streamed, over every base transport that serves the SDK's flavour: the
-SDK gets its answer, the server sees the SDK's own path and authentication, and the stack's layer
-sees the request (of the right flavour, tagged with the provider) and the end of its body.
+SDK gets its answer, the server sees the SDK's own path and authentication, and the stack's layers
+see the request (of the right flavour, tagged with the provider) and the end of its body --
+wireline's Logging, Retry and Tracing included, which record what the SDK itself read.
 """
 
 from __future__ import annotations
@@ -11,9 +12,23 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from opentelemetry.trace import SpanKind, StatusCode
 
 import wireline
+from tests.middleware.conftest import Otel
 from tests.providers.sdks import ROWS, Case, Recorder, Row, bases_for, cases, close_sdk
+from tests.providers.telemetry import (
+    assert_genai_is_what_the_sdk_read,
+    assert_genai_metrics,
+    assert_no_secret,
+    attempt_spans,
+    events,
+    ids,
+    observing_layers,
+    request_durations,
+    traceparent,
+)
+from wireline.middleware.retry import RetryEvent
 from wireline.testing import ANSWER, LLMServer
 
 pytestmark = pytest.mark.anyio
@@ -22,25 +37,63 @@ StackFactory = Callable[..., wireline.Stack]
 
 
 @pytest.mark.parametrize("case", cases())
-async def test_a_call_goes_through_the_stack(case: Case, llm: LLMServer, sdk_stack: StackFactory) -> None:
-    """The SDK's call reaches the server once, through the stack, and the SDK returns the answer."""
+async def test_a_call_goes_through_the_stack_and_every_layer_sees_it(
+    case: Case, llm: LLMServer, sdk_stack: StackFactory, otel: Otel, logs: list[dict[str, Any]]
+) -> None:
+    """The SDK's call reaches the server once, through the stack, and the SDK returns the answer.
+
+    The stack is wireline's own telemetry -- ``Logging`` per call, ``Retry``, ``Logging`` per
+    attempt, ``Tracing`` on the real OpenTelemetry SDK -- under a recording layer: each layer sees
+    the call once; Tracing's GenAI data is what the SDK itself read from the same bytes; one
+    ``traceparent`` goes out, the attempt span's; no API key reaches a log event, span or metric.
+    """
     recorder = Recorder()
-    stack = sdk_stack(case.base, recorder)
-    client = case.build(stack, llm)
+    retries: list[RetryEvent] = []
+    client = case.build(sdk_stack(case.base, recorder, *observing_layers(otel, retries)), llm)
 
-    assert await case.call(client) == ANSWER
+    reply = await case.reply(client)
 
+    row = case.row
+    assert reply.text == ANSWER
     [received] = llm.received
     assert received.route == case.path
-    assert received.header(case.row.auth_header) == case.row.auth_value
+    assert received.header(row.auth_header) == row.auth_value
     [seen] = recorder.seen
-    assert (seen.flavor, seen.asynchronous, seen.path) == (case.row.flavor, case.asynchronous, case.path)
-    assert seen.provider == case.row.provider
+    assert (seen.flavor, seen.asynchronous, seen.path) == (row.flavor, case.asynchronous, case.path)
+    assert seen.provider == row.provider
     # The body went through the layer; an SDK that stops at its end marker (OpenAI's `data: [DONE]`)
     # closes the response before the final empty chunk, so "closed" is as good as "exhausted" here.
     [end] = recorder.ends
     assert end.reason in {"exhausted", "closed"}
     assert end.bytes > len(ANSWER)
+    # Tracing: one CLIENT span, the server's parent, with the GenAI data the SDK read from the answer.
+    [span] = attempt_spans(otel)
+    assert span.kind is SpanKind.CLIENT
+    assert span.status.status_code is StatusCode.UNSET
+    assert traceparent(received) == ids(span)
+    assert "http.request.resend_count" not in span.attributes
+    assert (span.attributes["http.response.status_code"], span.attributes["http.response.body.size"]) == (
+        200,
+        end.bytes,
+    )
+    assert_genai_is_what_the_sdk_read(span, row, reply, stream=case.stream)
+    assert_genai_metrics(otel, row, reply, stream=case.stream)
+    assert request_durations(otel) == 1
+    # Logging: one event for the call, one for its attempt, both about this span.
+    [call] = events(logs, "http.call")
+    [attempt] = events(logs, "http.attempt")
+    for event in (call, attempt):
+        assert (event["provider"], event["status"], event["bytes"]) == (row.provider, 200, end.bytes)
+        assert (event["trace_id"], event["span_id"]) == ids(span)
+        assert event["log_level"] == "info"
+        assert "error" not in event
+    assert call["attempts"] == 1
+    assert attempt["attempt"] == 1
+    assert "resend_count" not in attempt
+    # Retry: nothing to decide.
+    assert retries == []
+    assert events(logs, "wireline.retry") == []
+    assert_no_secret(row, llm, otel, logs)
 
 
 @pytest.mark.parametrize("case", cases(streams=[False]))

@@ -1,18 +1,35 @@
 """One layer owns retries: the SDK when the stack does not retry, wireline's ``Retry`` (and only it) when it does.
 
 Attempts are counted where they land, on the server, with failures injected there (429 and 503
-with retry headers), for every SDK, sync and async, plain and streamed.
+with retry headers), for every SDK, sync and async, plain and streamed; and as the stack's own
+telemetry saw them: ``Logging`` outside ``Retry`` sees each call the SDK sends, ``Logging`` inside
+it and ``Tracing`` each attempt, ``Retry`` tells its decisions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 import wireline
+from tests.middleware.conftest import Otel
 from tests.providers.sdks import ROWS, Case, Recorder, cases, retrying
+from tests.providers.telemetry import (
+    assert_genai_is_what_the_sdk_read,
+    assert_genai_metrics,
+    assert_no_secret,
+    attempt_spans,
+    events,
+    ids,
+    observing_layers,
+    request_durations,
+    resend_counts,
+    traceparent,
+)
+from wireline.middleware import Logging, Tracing
 from wireline.middleware.retry import RetryEvent
 from wireline.testing import ANSWER, LLMServer, no_sleep
 
@@ -25,11 +42,15 @@ STAINLESS = {"openai", "openai-responses", "azure_openai", "openai_compatible", 
 
 @pytest.mark.parametrize("case", cases())
 async def test_without_a_retrying_layer_the_sdk_keeps_its_own_retries(
-    case: Case, llm: LLMServer, sdk_stack: StackFactory
+    case: Case, llm: LLMServer, sdk_stack: StackFactory, otel: Otel, logs: list[dict[str, Any]]
 ) -> None:
-    """The SDK retries a 429 as it always does (or does not), and every attempt goes through the stack."""
-    recorder = Recorder()
-    client = case.build(sdk_stack(case.base, recorder), llm)
+    """The SDK retries a 429 as it always does (or does not), and every attempt goes through the stack.
+
+    Each SDK attempt is a request of its own to the stack: a call for ``Logging``, a span for
+    ``Tracing``, which counts it as a resend when the SDK numbers its retries (the Stainless SDKs'
+    ``x-stainless-retry-count``; Cohere, Gemini and Mistral send no such number).
+    """
+    client = case.build(sdk_stack(case.base, Logging(), Tracing(**otel.tracing_kwargs())), llm)
     llm.fail(429, times=1, retry_after_ms="1")
 
     if case.row.retries_by_default[case.stream]:
@@ -41,40 +62,94 @@ async def test_without_a_retrying_layer_the_sdk_keeps_its_own_retries(
         with pytest.raises(Exception, match=RATE_LIMITED):
             await case.call(client)
         assert len(llm.received) == 1
-    assert [seen.path for seen in recorder.seen] == [r.route for r in llm.received]
+    spans = attempt_spans(otel)
+    assert [traceparent(received) for received in llm.received] == [ids(span) for span in spans]
+    numbered = case.row.name in STAINLESS
+    assert resend_counts(spans) == [None, 1 if numbered else None][: len(spans)]
+    assert [span.attributes["http.response.status_code"] for span in spans] == [429, 200][: len(spans)]
+    calls = events(logs, "http.call")
+    assert [(urlsplit(call["url"]).path, call["status"]) for call in calls] == [
+        (received.route, status) for received, status in zip(llm.received, [429, 200], strict=False)
+    ]
 
 
 @pytest.mark.parametrize("case", cases())
-async def test_a_retrying_stack_is_the_only_retry_owner(case: Case, llm: LLMServer, sdk_stack: StackFactory) -> None:
-    """``Retry`` retries a 503 as the server asks; the SDK sends once (its retries are off)."""
-    events: list[RetryEvent] = []
-    outside, inside = Recorder(), Recorder()
-    client = case.build(sdk_stack(case.base, outside, retrying(events), inside), llm)
+async def test_a_retrying_stack_is_the_only_retry_owner(
+    case: Case, llm: LLMServer, sdk_stack: StackFactory, otel: Otel, logs: list[dict[str, Any]]
+) -> None:
+    """``Retry`` retries a 503 as the server asks; the SDK sends once (its retries are off).
+
+    The stack's telemetry agrees: one call logged with its 2 attempts, each attempt logged and
+    traced (the resend numbered), one retry decision, the GenAI data and metrics of one operation.
+    """
+    retries: list[RetryEvent] = []
+    client = case.build(sdk_stack(case.base, *observing_layers(otel, retries)), llm)
     llm.fail(503, times=1, retry_after="0")
 
     with no_sleep() as waits:
-        assert await case.call(client) == ANSWER
+        reply = await case.reply(client)
+
+    assert reply.text == ANSWER
     assert len(llm.received) == 2  # the failure, and the stack's retry
-    assert len(outside.seen) == 1  # the SDK sent once
-    assert [seen.attempt for seen in inside.seen] == [1, 2]
-    assert [(e.decision, e.attempt, e.status, e.server_wait) for e in events] == [("retry", 1, 503, 0.0)]
+    if case.row.name in STAINLESS:  # Retry numbers its resends as the SDK would
+        assert [r.header("x-stainless-retry-count") for r in llm.received] == ["0", "1"]
+    assert [(e.decision, e.attempt, e.status, e.server_wait) for e in retries] == [("retry", 1, 503, 0.0)]
     assert waits == [0.0]
+    [told] = events(logs, "wireline.retry")
+    assert (told["decision"], told["attempt"], told["status"], told["log_level"]) == ("retry", 1, 503, "info")
+    [call] = events(logs, "http.call")  # the SDK sent once
+    assert (call["attempts"], call["status"], call["provider"]) == (2, 200, case.row.provider)
+    attempts = events(logs, "http.attempt")
+    assert [(a["attempt"], a.get("resend_count"), a["status"], a["log_level"]) for a in attempts] == [
+        (1, None, 503, "warning"),
+        (2, 1, 200, "info"),
+    ]
+    assert {a["provider"] for a in attempts} == {case.row.provider}
+    spans = attempt_spans(otel)
+    assert attempts[1]["bytes"] == call["bytes"] == spans[1].attributes["http.response.body.size"] > len(ANSWER)
+    assert [traceparent(received) for received in llm.received] == [ids(span) for span in spans]
+    assert [(a["trace_id"], a["span_id"]) for a in attempts] == [ids(span) for span in spans]
+    assert resend_counts(spans) == [None, 1]
+    assert [span.attributes.get("error.type") for span in spans] == ["503", None]
+    assert request_durations(otel) == 2
+    assert_genai_is_what_the_sdk_read(spans[1], case.row, reply, stream=case.stream)
+    assert_genai_metrics(otel, case.row, reply, stream=case.stream)  # one operation, and it succeeded
+    assert_no_secret(case.row, llm, otel, logs)
 
 
 @pytest.mark.parametrize("case", cases())
-async def test_attempts_do_not_multiply(case: Case, llm: LLMServer, sdk_stack: StackFactory) -> None:
+async def test_attempts_do_not_multiply(
+    case: Case, llm: LLMServer, sdk_stack: StackFactory, otel: Otel, logs: list[dict[str, Any]]
+) -> None:
     """A server that keeps answering 429 sees exactly the stack's 3 attempts, not 3 x the SDK's 3."""
-    events: list[RetryEvent] = []
-    outside = Recorder()
-    client = case.build(sdk_stack(case.base, outside, retrying(events)), llm)
+    retries: list[RetryEvent] = []
+    client = case.build(sdk_stack(case.base, *observing_layers(otel, retries)), llm)
     llm.fail(429, times=20, retry_after_ms="1")
 
     with no_sleep() as waits, pytest.raises(Exception, match=RATE_LIMITED):
         await case.call(client)
     assert len(llm.received) == 3
-    assert len(outside.seen) == 1
-    assert [(e.decision, e.stop) for e in events] == [("retry", None), ("retry", None), ("give_up", "attempts")]
+    assert [(e.decision, e.stop) for e in retries] == [("retry", None), ("retry", None), ("give_up", "attempts")]
     assert waits == [0.001, 0.001]  # what the server asked (retry-after-ms)
+    assert [(e["decision"], e["log_level"]) for e in events(logs, "wireline.retry")] == [
+        ("retry", "info"),
+        ("retry", "info"),
+        ("give_up", "warning"),
+    ]
+    [call] = events(logs, "http.call")  # the SDK sent once
+    assert (call["attempts"], call["status"], call["log_level"]) == (3, 429, "warning")
+    assert [(a["attempt"], a["status"]) for a in events(logs, "http.attempt")] == [(1, 429), (2, 429), (3, 429)]
+    spans = attempt_spans(otel)
+    assert resend_counts(spans) == [None, 1, 2]
+    assert [span.attributes.get("error.type") for span in spans] == ["429"] * 3
+    assert [traceparent(received) for received in llm.received] == [ids(span) for span in spans]
+    # No successful operation, no tokens (the failed one is recorded once the call's request is garbage).
+    assert [point.attributes.get("error.type") for point in otel.points("gen_ai.client.operation.duration")] in (
+        [],
+        ["429"],
+    )
+    assert otel.points("gen_ai.client.token.usage") == []
+    assert_no_secret(case.row, llm, otel, logs)
 
 
 @pytest.mark.parametrize(

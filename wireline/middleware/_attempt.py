@@ -29,10 +29,11 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
     from wireline.genai import Endpoint, GenAIResponse
+    from wireline.middleware._http import UrlFacts
     from wireline.middleware._instruments import Instruments
     from wireline.typing import Response
 
-__all__ = ["Attempt", "Call", "flush_deferred"]
+__all__ = ["Attempt", "Call", "Target", "flush_deferred"]
 
 #: Attributes wireline adds where the conventions have none.
 TIME_TO_FIRST_BYTE: Final = "wireline.time_to_first_byte"
@@ -109,6 +110,57 @@ class GenAIAttempt:
         self.parser: ResponseParser | None = None
 
 
+class Target:
+    """What every attempt with one method at one URL shares, worked out once and never changed.
+
+    The span's name and start attributes (handed to the SDK as they are: it copies them), the
+    metric attributes for each outcome, and the set of attempts in flight for
+    ``http.client.active_requests``. ``Tracing`` keeps one per (URL, method) it sees.
+    """
+
+    __slots__ = ("_metrics", "active", "attributes", "header_names", "host", "instruments", "method", "name", "port")
+
+    def __init__(self, instruments: Instruments, facts: UrlFacts, method: str, header_names: tuple[str, ...]) -> None:
+        known = method if method in sc.KNOWN_METHODS else sc.ERROR_TYPE_OTHER
+        self.method = known
+        self.host = facts.host
+        self.port = facts.port
+        self.name = "HTTP" if known is sc.ERROR_TYPE_OTHER else method
+        self.attributes: dict[str, Any] = {
+            sc.HTTP_REQUEST_METHOD: known,
+            sc.SERVER_ADDRESS: facts.host,
+            sc.SERVER_PORT: facts.port,
+            sc.URL_FULL: facts.text,
+        }
+        if known is sc.ERROR_TYPE_OTHER:
+            self.attributes[sc.HTTP_REQUEST_METHOD_ORIGINAL] = method
+        self.instruments = instruments
+        self.header_names = header_names
+        self.active = instruments.active((facts.host, facts.port, known))
+        # (status, protocol version, error.type) -> the duration metric's attributes
+        self._metrics: dict[tuple[int | None, str | None, str | None], dict[str, Any]] = {}
+
+    def metric_attributes(self, status: int | None, version: str | None, error: str | None) -> dict[str, Any]:
+        """``http.client.request.duration``'s attributes for an outcome (shared: the SDK copies them)."""
+        key = (status, version, error)
+        found = self._metrics.get(key)
+        if found is None:
+            found = {sc.HTTP_REQUEST_METHOD: self.method, sc.SERVER_ADDRESS: self.host, sc.SERVER_PORT: self.port}
+            if status is not None:
+                found[sc.HTTP_RESPONSE_STATUS_CODE] = status
+            if version is not None:
+                found[sc.NETWORK_PROTOCOL_VERSION] = version
+            if error is not None:
+                found[sc.ERROR_TYPE] = error
+            if len(self._metrics) < _OUTCOMES_KEPT:
+                self._metrics[key] = found
+        return found
+
+
+#: Outcomes (status, version, error type) remembered per target; errors with odd types are few.
+_OUTCOMES_KEPT: Final = 64
+
+
 class Attempt(Pending):
     """The span of one attempt and what its end needs (see the module docs).
 
@@ -117,51 +169,36 @@ class Attempt(Pending):
     """
 
     __slots__ = (
-        "active_key",
         "attributes",
         "call",
         "connect_started",
         "error_type",
         "genai",
-        "header_names",
-        "instruments",
-        "metric_attributes",
         "previous_trace",
         "reused",
         "span",
         "started",
         "started_ns",
+        "target",
         "tls_started",
         "ttfb_at",
     )
 
-    def __init__(
-        self,
-        span: Span,
-        *,
-        started: float,
-        started_ns: int,
-        instruments: Instruments,
-        metric_attributes: dict[str, Any],
-        active_key: tuple[str, int, str],
-        call: Call,
-    ) -> None:
+    def __init__(self, span: Span, target: Target, call: Call, started: float, started_ns: int) -> None:
         self.span = span
+        self.target = target
+        self.call = call
         self.started = started
         self.started_ns = started_ns
-        self.instruments = instruments
-        self.metric_attributes = metric_attributes
-        self.active_key = active_key
-        self.call = call
+        # Attributes learned after the start (the start's are the target's), given to the span at its end.
         self.attributes: dict[str, Any] = {}
         self.error_type: str | None = None
         self.ttfb_at: float | None = None
-        self.previous_trace: Any = None
+        self.genai: GenAIAttempt | None = None
         self.reused: bool | None = None
+        self.previous_trace: Any = None
         self.connect_started: float | None = None
         self.tls_started: float | None = None
-        self.genai: GenAIAttempt | None = None
-        self.header_names: tuple[str, ...] = ()
 
     # -- the response ------------------------------------------------------------------------
 
@@ -179,16 +216,16 @@ class Attempt(Pending):
     def _note_response(self, response: Response, request_extensions: Any) -> None:
         status = response.status_code
         attributes = self.attributes
-        metric_attributes = self.metric_attributes
-        attributes[sc.HTTP_RESPONSE_STATUS_CODE] = metric_attributes[sc.HTTP_RESPONSE_STATUS_CODE] = status
+        attributes[sc.HTTP_RESPONSE_STATUS_CODE] = status
         version = protocol_version(response)
         if version is not None:
-            attributes[sc.NETWORK_PROTOCOL_VERSION] = metric_attributes[sc.NETWORK_PROTOCOL_VERSION] = version
+            attributes[sc.NETWORK_PROTOCOL_VERSION] = version
         found = provider_request_id(response.headers)
         if found is not None:
             attributes[sc.HTTP_RESPONSE_HEADER_PREFIX + found[0]] = [found[1]]
-        if self.header_names:
-            capture_headers(attributes, sc.HTTP_RESPONSE_HEADER_PREFIX, response.headers, self.header_names)
+        header_names = self.target.header_names
+        if header_names:
+            capture_headers(attributes, sc.HTTP_RESPONSE_HEADER_PREFIX, response.headers, header_names)
         stream = response.extensions.get("network_stream")
         if stream is not None:
             _note_connection(attributes, stream, self.reused)
@@ -244,7 +281,9 @@ class Attempt(Pending):
                 self._exception_event(ended.error, ended.ended_at)
         genai_response = None
         genai = self.genai
-        if genai is not None and genai.parser is not None and reason == "exhausted":
+        # A closed body counts too: the OpenAI and Mistral SDKs close a stream at its end marker
+        # (``data: [DONE]``), before its last, empty chunk; a stream closed early tells what it got.
+        if genai is not None and genai.parser is not None and reason in ("exhausted", "closed"):
             genai_response = genai.parser.result()
             if genai_response is not None:
                 attributes.update(genai_response.attributes())
@@ -261,11 +300,11 @@ class Attempt(Pending):
         first_chunk_at: float | None = None,
     ) -> None:
         duration = ended_at - self.started
-        instruments = self.instruments
+        target = self.target
         error = self.error_type
+        attributes = self.attributes
         try:
-            instruments.finished(self.active_key)
-            attributes = self.attributes
+            target.active.discard(self)
             if self.ttfb_at is not None:
                 attributes[TIME_TO_FIRST_BYTE] = self.ttfb_at - self.started
             if error is not None:
@@ -280,10 +319,10 @@ class Attempt(Pending):
         if not record:
             return
         try:
-            metric_attributes = self.metric_attributes
-            if error is not None:
-                metric_attributes[sc.ERROR_TYPE] = error
-            instruments.request_duration.record(duration, metric_attributes)
+            metric_attributes = target.metric_attributes(
+                attributes.get(sc.HTTP_RESPONSE_STATUS_CODE), attributes.get(sc.NETWORK_PROTOCOL_VERSION), error
+            )
+            target.instruments.request_duration.record(duration, metric_attributes)
             if self.genai is not None:
                 self._genai_metrics(self.genai, ended_at, genai_response, first_chunk_at)
         except Exception as exc:  # noqa: BLE001 - nor a raising metric reader or view
@@ -292,7 +331,7 @@ class Attempt(Pending):
     def _genai_metrics(
         self, genai: GenAIAttempt, ended_at: float, response: GenAIResponse | None, first_chunk_at: float | None
     ) -> None:
-        instruments = self.instruments
+        instruments = self.target.instruments
         attributes = dict(genai.metric_attributes)
         if response is not None and response.model is not None:
             attributes[sc.GEN_AI_RESPONSE_MODEL] = response.model

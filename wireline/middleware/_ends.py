@@ -29,7 +29,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Final, Protocol
 
 from wireline._faults import report_once
-from wireline.streams import ObservedStream, StreamEnd, observe
+from wireline.streams import StreamEnd, watch_end
 
 if TYPE_CHECKING:
     from wireline.typing import Response
@@ -109,19 +109,20 @@ class Pending:
         self._seen_chunks = 0
         self._stream: _StreamRef | None = None
         _open[key] = self
-        observe(response, self)  # a body read already ends the record right here
-        if key in _open:
-            stream = response.stream
-            if isinstance(stream, ObservedStream):
-                # The reference's callback is a plain function: it must not keep this record alive.
-                reference = self._stream = _StreamRef(stream, _collected)
-                reference.key = key
+        stream = watch_end(response, self.on_end)  # a body read already ends the record right here
+        if stream is not None:
+            # The reference's callback is a plain function: it must not keep this record alive.
+            reference = self._stream = _StreamRef(stream, _collected)
+            reference.key = key
             if not _exit_registered:
                 _register_exit_hook()
 
     def on_end(self, end: StreamEnd) -> None:
         if _open.pop(self._key, None) is not None:
-            self._finish_safely(end)
+            try:
+                self.finish(end)
+            except Exception as exc:  # noqa: BLE001 - finish() contains its own; this is the last net
+                report_once(f"{type(self).__qualname__}.finish", exc)
 
     def finish(self, ended: End) -> None:
         """End the telemetry (called once)."""

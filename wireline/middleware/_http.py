@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
+
+from wireline.redaction import default as redactor
 
 __all__ = [
     "DEFAULT_PORTS",
+    "UrlFacts",
     "attempt_of",
     "capture_headers",
     "error_type",
     "header_items",
     "protocol_version",
     "provider_request_id",
+    "url_facts",
 ]
 
 DEFAULT_PORTS: Final = {"https": 443, "http": 80, "wss": 443, "ws": 80}
@@ -36,6 +40,42 @@ _REQUEST_ID_HEADERS: Final = {
     )
 }
 
+
+class UrlFacts(NamedTuple):
+    """What telemetry reads from a request URL, worked out once per distinct URL."""
+
+    #: The URL as text, credentials and secret query values redacted (``url.full``).
+    text: str
+    #: ``server.address``: the host (IDNA decoded).
+    host: str
+    #: ``server.port``: the port, or the scheme's default (443, 80).
+    port: int
+    #: The path.
+    path: str
+
+
+# Parsed URL -> its facts, for URLs with nothing to redact (no credentials, query or fragment), so
+# that no secret is kept here. ``str()`` of an httpx URL alone costs more than a dict lookup of its
+# parsed form (a tuple of strings, hashed once per request).
+_url_facts: dict[Any, UrlFacts] = {}
+_URLS_KEPT: Final = 1024
+
+
+def url_facts(url: Any) -> UrlFacts:
+    """The :class:`UrlFacts` of an httpx/httpx2 ``URL`` (cached per distinct URL that needs no redaction)."""
+    parsed = getattr(url, "_uri_reference", None)
+    if parsed is not None:
+        facts = _url_facts.get(parsed)
+        if facts is not None:
+            return facts
+    facts = UrlFacts(redactor.url(url), url.host, url.port or DEFAULT_PORTS.get(url.scheme, 0), url.path)
+    if parsed is not None and not parsed.userinfo and parsed.query is None and parsed.fragment is None:
+        if len(_url_facts) >= _URLS_KEPT:  # an application calls few URLs; one with ids in its paths starts over
+            _url_facts.clear()
+        _url_facts[parsed] = facts
+    return facts
+
+
 _VERSIONS: Final = {"HTTP/1.1": "1.1", "HTTP/2": "2", "HTTP/2.0": "2", "HTTP/3": "3", "HTTP/1.0": "1.0"}
 
 
@@ -57,8 +97,9 @@ def provider_request_id(headers: Any) -> tuple[str, str] | None:
     best_rank = len(ranks)
     best: tuple[bytes, bytes] | None = None
     triples = getattr(headers, "_list", None)
-    pairs = ((lower, value) for _, lower, value in triples) if isinstance(triples, list) else header_items(headers)
-    for name, value in pairs:
+    if not isinstance(triples, list):  # httpx and httpx2 keep triples: loop over them, no generator
+        triples = [(None, name, value) for name, value in header_items(headers)]
+    for _, name, value in triples:
         rank = ranks.get(name)
         if rank is not None and rank < best_rank:
             best_rank, best = rank, (name, value)

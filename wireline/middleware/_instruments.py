@@ -5,9 +5,10 @@ for a second registration, but ignores a second observable instrument's callback
 observable ones read registries shared by every layer of that provider.
 
 - ``http.client.request.duration`` -- a histogram recorded once per attempt, at its end.
-- ``http.client.active_requests`` -- observed from in-process counters, so a request costs two
-  dict updates instead of two synchronous up-down-counter calls (several microseconds each with
-  the SDK); the value exported is the same.
+- ``http.client.active_requests`` -- observed from in-process sets of the attempts in flight, one
+  per (server address, port, method), so a request costs a set ``add`` and ``discard`` (atomic, no
+  lock) instead of two synchronous up-down-counter calls (several microseconds each with the SDK);
+  the value exported is the same.
 - ``http.client.open_connections`` -- observed from the pools of the stacks the layers belong to
   (``Stack.connections()``): nothing is spent per request.
 - ``gen_ai.client.token.usage``, ``gen_ai.client.operation.duration`` and
@@ -68,8 +69,8 @@ class Instruments:
             for name, unit, text, bounds in histograms
         )
         self._lock = threading.Lock()
-        # (server.address, server.port, http.request.method) -> requests in flight
-        self._active: dict[tuple[str, int, str], int] = {}
+        # (server.address, server.port, http.request.method) -> the attempts in flight
+        self._active: dict[tuple[str, int, str], set[Any]] = {}
         self._stacks: weakref.WeakSet[Stack] = weakref.WeakSet()
         self._reported_connections: set[tuple[str, int, str, str | None]] = set()
         meter.create_observable_up_down_counter(
@@ -87,13 +88,13 @@ class Instruments:
 
     # -- per request ------------------------------------------------------------------------
 
-    def started(self, key: tuple[str, int, str]) -> None:
-        with self._lock:
-            self._active[key] = self._active.get(key, 0) + 1
-
-    def finished(self, key: tuple[str, int, str]) -> None:
-        with self._lock:
-            self._active[key] -= 1
+    def active(self, key: tuple[str, int, str]) -> set[Any]:
+        """The set of attempts in flight for ``key`` (address, port, method): add an attempt, then discard it."""
+        found = self._active.get(key)
+        if found is None:
+            with self._lock:
+                found = self._active.setdefault(key, set())
+        return found
 
     def watch_stack(self, stack: Stack) -> None:
         """Count ``stack``'s open connections in ``http.client.open_connections`` (held weakly)."""
@@ -107,7 +108,7 @@ class Instruments:
             _ends.sweep()
             flush_deferred()
             with self._lock:
-                counts = list(self._active.items())
+                counts = [(key, len(attempts)) for key, attempts in list(self._active.items())]
             Observation = self._observation  # noqa: N806 - a class
             return [
                 Observation(

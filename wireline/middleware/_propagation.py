@@ -14,6 +14,7 @@ from typing import Any
 
 from opentelemetry import baggage, propagate
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.context import Context
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import Setter
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -53,18 +54,41 @@ def _default(textmap: Any) -> bool:
     return verdict
 
 
+# The context key baggage lives under: read from a context the API made, so it is the API's own.
+_BAGGAGE_KEY: str = next(iter(baggage.set_baggage("k", "v", Context())))
+
+
 def inject(headers: Any, span: Any, context: Any) -> None:
     """Write ``span``'s context (``context`` holds it) into ``headers`` with the global propagator."""
     textmap = propagate.get_global_textmap()
-    if not _default(textmap) or baggage.get_all(context):
+    if not _default(textmap) or context.get(_BAGGAGE_KEY):
         textmap.inject(headers, context=context, setter=_SETTER)
         return
     span_context = span.get_span_context()
     if not span_context.is_valid:
         return
-    traceparent = f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{span_context.trace_flags:02x}"
-    if "traceparent" not in headers or not _signed(headers, "traceparent"):
-        headers["traceparent"] = traceparent
+    _put(
+        headers,
+        "traceparent",
+        f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{span_context.trace_flags:02x}",
+    )
     trace_state = span_context.trace_state
-    if trace_state and ("tracestate" not in headers or not _signed(headers, "tracestate")):
-        headers["tracestate"] = trace_state.to_header()
+    if trace_state:
+        _put(headers, "tracestate", trace_state.to_header())
+
+
+def _put(headers: Any, name: str, value: str) -> None:
+    """``headers[name] = value``, unless a request signature covers the header already there.
+
+    httpx and httpx2 keep headers as ``(raw name, lower-case name, value)`` triples: when the
+    header is not there yet (the usual case), one scan of them and an append do what their
+    ``__contains__`` and ``__setitem__`` would do with two scans and the encoding of every name.
+    """
+    triples = getattr(headers, "_list", None)
+    if type(triples) is list:
+        key = name.encode("ascii")
+        if not any(lower == key for _, lower, _ in triples):
+            triples.append((key, key, value.encode("ascii")))
+            return
+    if name not in headers or not _signed(headers, name):
+        headers[name] = value

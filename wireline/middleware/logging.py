@@ -55,7 +55,7 @@ from wireline.extensions import ATTEMPT, PROVIDER, RESEND_COUNT, ROUTE, SPAN
 from wireline.genai.framing import Decoder, FramingError, decoder_for
 from wireline.genai.hosts import provider_for_host
 from wireline.middleware import _ends
-from wireline.middleware._http import attempt_of, error_type, provider_request_id
+from wireline.middleware._http import attempt_of, error_type, provider_request_id, url_facts
 from wireline.middleware.base import Middleware
 from wireline.redaction import default as redactor
 
@@ -68,6 +68,22 @@ __all__ = ["Logging"]
 # A lazy proxy: it reads structlog's configuration when it logs, so configuring structlog after
 # importing wireline (or reconfiguring it later) is honoured.
 _logger = structlog.get_logger("wireline")
+# The bound logger's methods, once structlog caches the proxy's logger (``cache_logger_on_first_use``):
+# from then on the proxy hands back that same logger for good, and calling its method directly saves
+# the proxy's lookup on every event. Until then every event goes through the proxy.
+_methods: dict[str, Any] = {}
+_last_bound: list[Any] = [None]
+
+
+def _method(level: str) -> Any:
+    """The logger method for ``level``, through the proxy; cached once the proxy's logger is final."""
+    bound = _logger.bind()
+    if bound is _last_bound[0]:  # the same logger twice: structlog cached it (it never rebuilds it then)
+        _methods[level] = method = getattr(bound, level)
+        return method
+    _last_bound[0] = bound
+    return getattr(bound, level)
+
 
 Level = Literal["debug", "info", "warning", "error", "critical"]
 _LEVELS: Final = ("debug", "info", "warning", "error", "critical")
@@ -175,7 +191,10 @@ class Logging(Middleware):
 
     def _emit(self, level: str, fields: dict[str, Any]) -> None:
         try:
-            getattr(_logger, level)(self._event, **fields)
+            method = _methods.get(level)
+            if method is None:
+                method = _method(level)
+            method(self._event, **fields)
         except Exception as exc:  # noqa: BLE001 - a raising processor must not break the request
             report_once("Logging: a structlog processor or logger", exc)
 
@@ -250,23 +269,29 @@ class _Record(_ends.Pending):
         self.request = None  # type: ignore[assignment]
         self.layer._emit(level, fields)  # noqa: SLF001
 
-    def _fields(self, ended_at: float, size: int | None, first_chunk_at: float | None) -> dict[str, Any]:
+    def _fields(self, ended_at: float, size: int | None, first_chunk_at: float | None) -> dict[str, Any]:  # noqa: C901 - once per event, written out on purpose
         request = self.request
         layer = self.layer
         extensions = request.extensions
-        url = request.url
+        url = url_facts(request.url)
         started = self.started
-        fields: dict[str, Any] = {"method": request.method, "url": redactor.url(url)}
+        fields: dict[str, Any] = {"method": request.method, "url": url.text}
         if self.status is not None:
             fields["status"] = self.status
-        fields["duration_ms"] = _ms(ended_at - started)
+        # Milliseconds to the microsecond, written out (round() costs twice as much).
+        fields["duration_ms"] = int((ended_at - started) * 1_000_000 + 0.5) / 1000
         if self.ttfb is not None:
-            fields["ttfb_ms"] = _ms(self.ttfb)
+            fields["ttfb_ms"] = int(self.ttfb * 1_000_000 + 0.5) / 1000
         if first_chunk_at is not None:
-            fields["first_chunk_ms"] = _ms(first_chunk_at - started)
+            fields["first_chunk_ms"] = int((first_chunk_at - started) * 1_000_000 + 0.5) / 1000
         if size is not None:
             fields["bytes"] = size
-        self._attempts(fields, extensions)
+        attempt = extensions.get(ATTEMPT)
+        if layer.per == "call":
+            if attempt is not None:
+                fields["attempts"] = attempt
+        else:
+            self._attempt(fields, attempt, extensions.get(RESEND_COUNT))
         provider = extensions.get(PROVIDER) or provider_for_host(url.host)
         if provider is not None:
             fields["provider"] = provider
@@ -274,7 +299,8 @@ class _Record(_ends.Pending):
             found = provider_request_id(self.response_headers)
             if found is not None:
                 fields["request_id"] = found[1]
-        _context(fields, extensions)
+        if ROUTE in extensions or SPAN in extensions:
+            _context(fields, extensions)
         if layer.capture_headers or layer.capture_body:
             self._captures(fields, request)
         return fields
@@ -288,14 +314,9 @@ class _Record(_ends.Pending):
             if self.response_body is not None:
                 fields["response_body"] = self.response_body.text()
 
-    def _attempts(self, fields: dict[str, Any], extensions: Any) -> None:
-        attempt = extensions.get(ATTEMPT)
-        if self.layer.per == "call":
-            if attempt is not None:
-                fields["attempts"] = attempt
-            return
+    def _attempt(self, fields: dict[str, Any], attempt: int | None, resend: int | None) -> None:
+        """``attempt`` and ``resend_count`` of a ``per="attempt"`` event (Retry's, else this layer's count)."""
         fields["attempt"] = attempt if attempt is not None else self.resend + 1
-        resend = extensions.get(RESEND_COUNT)
         resend = self.resend if resend is None else resend
         if resend:
             fields["resend_count"] = resend
@@ -305,11 +326,6 @@ class _Record(_ends.Pending):
         fields["request_headers"] = _header_dict(request.headers, names)
         if self.response_headers is not None:
             fields["response_headers"] = _header_dict(self.response_headers, names)
-
-
-def _ms(seconds: float) -> float:
-    """Milliseconds to the microsecond (``round()`` costs twice as much)."""
-    return int(seconds * 1_000_000 + 0.5) / 1000
 
 
 def _header_dict(headers: Any, names: tuple[str, ...] | None) -> dict[str, str]:

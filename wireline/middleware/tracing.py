@@ -55,12 +55,11 @@ from wireline.extensions import PROVIDER, RESEND_COUNT, SDK_TRACES, SPAN, is_asy
 from wireline.genai import match_endpoint, read_request
 from wireline.genai.endpoints import Endpoint
 from wireline.middleware import _ends
-from wireline.middleware._attempt import Attempt, Call, GenAIAttempt, _deferred, flush_deferred
-from wireline.middleware._http import DEFAULT_PORTS, capture_headers
+from wireline.middleware._attempt import Attempt, Call, GenAIAttempt, Target, _deferred, flush_deferred
+from wireline.middleware._http import UrlFacts, capture_headers, url_facts
 from wireline.middleware._instruments import SCHEMA_URL, instruments_for
 from wireline.middleware._propagation import inject
 from wireline.middleware.base import Middleware
-from wireline.redaction import default as redactor
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -75,7 +74,9 @@ __all__ = ["Tracing"]
 _SUPPRESS_PLAIN = "suppress_instrumentation"
 _CALL = "wireline.tracing.call"
 _CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-_ORIGINS_KEPT = 1024
+_TARGETS_KEPT = 1024
+# The context key of the current span: read from a context the API made, so it is the API's own.
+_SPAN_KEY: str = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, otel_context.Context())))
 
 
 def _version() -> str:
@@ -154,8 +155,8 @@ class Tracing(Middleware):
         version = _version()
         self._tracer = trace.get_tracer("wireline", version, tracer_provider, schema_url=SCHEMA_URL)
         self._instruments = instruments_for(meter_provider, version)
-        # (scheme, host, port) -> (host, port): one tuple per origin, reused by every request.
-        self._origins: dict[tuple[str, str, int | None], tuple[str, int]] = {}
+        # (URL facts, method) -> what every attempt there shares.
+        self._targets: dict[tuple[UrlFacts, str], Target] = {}
 
     # -- the stack's questions --------------------------------------------------------------
 
@@ -198,7 +199,7 @@ class Tracing(Middleware):
         if _deferred:
             flush_deferred()
         current = otel_context.get_current()
-        if (
+        if current and (  # the root context is empty: nothing to look up in it
             current.get(_SUPPRESS_INSTRUMENTATION_KEY)
             or current.get(_SUPPRESS_HTTP_INSTRUMENTATION_KEY)
             or current.get(_SUPPRESS_PLAIN)
@@ -209,126 +210,80 @@ class Tracing(Middleware):
         except Exception as exc:  # noqa: BLE001 - no span then, but the request goes on
             report_once("Tracing: starting a span", exc)
             return (yield request)  # type: ignore[no-any-return]
-        extensions = request.extensions
         token = otel_context.attach(inner_context)
         try:
             response = yield request
         except BaseException as exc:
             otel_context.detach(token)
-            self._restore_trace(attempt, extensions)
+            if self.connection_events:
+                _restore_trace(attempt, request.extensions)
             attempt.failed(exc)
             raise
         otel_context.detach(token)
-        self._restore_trace(attempt, extensions)
-        attempt.responded(response, extensions, self.abandon_after)
+        if self.connection_events:
+            _restore_trace(attempt, request.extensions)
+        attempt.responded(response, request.extensions, self.abandon_after)
         return response  # type: ignore[no-any-return]
 
     def _start(self, request: Request, current: Any, now: float, started_ns: int) -> tuple[Attempt, Any]:
         extensions = request.extensions
-        url = request.url
-        host, port = self._origin(url)
+        facts = url_facts(request.url)
         method = request.method
-        if method not in sc.KNOWN_METHODS:
-            method = sc.ERROR_TYPE_OTHER
-        attributes: dict[str, Any] = {
-            sc.HTTP_REQUEST_METHOD: method,
-            sc.SERVER_ADDRESS: host,
-            sc.SERVER_PORT: port,
-            sc.URL_FULL: redactor.url(url),
-        }
-        if method is sc.ERROR_TYPE_OTHER:
-            attributes[sc.HTTP_REQUEST_METHOD_ORIGINAL] = request.method
-        if self._header_names:
-            capture_headers(attributes, sc.HTTP_REQUEST_HEADER_PREFIX, request.headers, self._header_names)
+        target = self._targets.get((facts, method))
+        if target is None:
+            target = self._target(facts, method)
+        call, resend = _count_attempt(extensions, now)
 
-        endpoint = None
-        if method == "POST" and self.genai:
-            endpoint = match_endpoint(host, url.path, extensions.get(PROVIDER))
-            if endpoint is not None and (extensions.get(SDK_TRACES) or _genai_span_above(current)):
-                endpoint = None
-        call = self._count_attempt(request, attributes, now, sdk=endpoint is not None or PROVIDER in extensions)
-        name = "HTTP" if method is sc.ERROR_TYPE_OTHER else method
-        if endpoint is not None:
-            name = self._genai_start(endpoint, request, attributes)
+        endpoint = _llm_endpoint(facts, extensions, current) if method == "POST" and self.genai else None
+        if (endpoint is not None or PROVIDER in extensions) and not extensions.get(RESEND_COUNT):
+            # The Stainless SDKs (openai, anthropic, groq) number their own retries, each a new request.
+            # Not on Retry's resends: Retry rewrites that header to what the SDK would send, and its
+            # own count is in ``resend`` already.
+            sdk_retry = request.headers.get("x-stainless-retry-count")
+            if sdk_retry is not None and sdk_retry.isdigit():
+                resend += int(sdk_retry)
+        attributes = target.attributes  # shared, and handed to the SDK as it is (it copies them)...
+        name = target.name
+        if resend or endpoint is not None or self._header_names:
+            attributes = dict(attributes)  # ...unless this attempt has more to say
+            if resend:
+                attributes[sc.HTTP_REQUEST_RESEND_COUNT] = resend
+            if self._header_names:
+                capture_headers(attributes, sc.HTTP_REQUEST_HEADER_PREFIX, request.headers, self._header_names)
+            if endpoint is not None:
+                name = self._genai_start(endpoint, request, attributes)
 
         span = self._tracer.start_span(
             name, context=current, kind=SpanKind.CLIENT, attributes=attributes, start_time=started_ns
         )
-        attempt = Attempt(
-            span,
-            started=now,
-            started_ns=started_ns,
-            instruments=self._instruments,
-            metric_attributes={sc.HTTP_REQUEST_METHOD: method, sc.SERVER_ADDRESS: host, sc.SERVER_PORT: port},
-            active_key=(host, port, method),
-            call=call,
-        )
-        self._instruments.started(attempt.active_key)
-        attempt.header_names = self._header_names
+        attempt = Attempt(span, target, call, now, started_ns)
         if endpoint is not None:
-            genai_attributes = {
-                sc.GEN_AI_OPERATION_NAME: endpoint.operation,
-                sc.GEN_AI_PROVIDER_NAME: endpoint.provider,
-                sc.SERVER_ADDRESS: host,
-                sc.SERVER_PORT: port,
-            }
-            model = attributes.get(sc.GEN_AI_REQUEST_MODEL)
-            if model is not None:
-                genai_attributes[sc.GEN_AI_REQUEST_MODEL] = model
-            stream = attributes.get(sc.GEN_AI_REQUEST_STREAM) is True
-            attempt.genai = GenAIAttempt(endpoint, genai_attributes, stream=stream, capture=self._capture)
-        return attempt, self._propagate(request, attempt, span, current)
+            attempt.genai = self._genai_attempt(endpoint, target, attributes)
+        inner_context = self._propagate(request, attempt, span, current)
+        target.active.add(attempt)  # last: from here on the attempt is sure to end
+        return attempt, inner_context
 
-    def _origin(self, url: Any) -> tuple[str, int]:
-        """``(server.address, server.port)``, the port filled in for 80 and 443; one tuple per origin."""
-        key = (url.scheme, url.host, url.port)
-        origin = self._origins.get(key)
-        if origin is None:
-            if len(self._origins) >= _ORIGINS_KEPT:  # an application talks to few hosts; a flood starts over
-                self._origins.clear()
-            origin = self._origins[key] = (key[1], key[2] or DEFAULT_PORTS.get(key[0], 0))
-        return origin
-
-    @staticmethod
-    def _count_attempt(request: Request, attributes: dict[str, Any], now: float, *, sdk: bool) -> Call:
-        """The call's shared record; sets ``http.request.resend_count`` on a resend.
-
-        Resends counted: earlier attempts through this layer (retries re-send the request; redirect
-        hops share its extensions), the retry layer's own count, and -- for SDK requests -- the
-        Stainless SDKs' retries (openai, anthropic, groq send ``x-stainless-retry-count``; each of
-        their retries is a new request).
-        """
-        extensions = request.extensions
-        call: Call | None = extensions.get(_CALL)
-        if call is None:
-            call = extensions[_CALL] = Call(now)
-        else:
-            call.pending = None  # the attempt before failed and is being retried: not the call's end
-        sent_before = call.attempts
-        call.attempts = sent_before + 1
-        resend = extensions.get(RESEND_COUNT) or 0
-        resend = max(resend, sent_before)
-        if sdk:
-            sdk_retry = request.headers.get("x-stainless-retry-count")
-            if sdk_retry is not None and sdk_retry.isdigit():
-                resend += int(sdk_retry)
-        if resend:
-            attributes[sc.HTTP_REQUEST_RESEND_COUNT] = resend
-        return call
+    def _target(self, facts: UrlFacts, method: str) -> Target:
+        """The :class:`Target` for ``method`` at the URL of ``facts``, made and kept."""
+        if len(self._targets) >= _TARGETS_KEPT:  # an application calls few URLs; ids in paths start over
+            self._targets.clear()
+        target = self._targets[facts, method] = Target(self._instruments, facts, method, self._header_names)
+        return target
 
     def _propagate(self, request: Request, attempt: Attempt, span: Any, current: Any) -> Any:
         """Inject the attempt's context, hand connection events to it; the context to run the rest in."""
         extensions = request.extensions
-        span_context = trace.set_span_in_context(span, current)
+        # The attempt's span, and HTTP instrumentation suppressed below: one copy of the context.
+        inner_context = otel_context.Context(current, **{_SPAN_KEY: span, _SUPPRESS_HTTP_INSTRUMENTATION_KEY: True})
         try:
-            inject(request.headers, span, span_context)
+            inject(request.headers, span, inner_context)
         except Exception as exc:  # noqa: BLE001 - a broken propagator must not stop the request
             report_once("Tracing: injecting trace context", exc)
         extensions[SPAN] = span
         if self.connection_events:
             attempt.previous_trace = extensions.get("trace")
             extensions["trace"] = attempt.async_trace if is_async(request) else attempt.sync_trace
-        return otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, span_context)  # noqa: FBT003
+        return inner_context
 
     def _genai_start(self, endpoint: Endpoint, request: Request, attributes: dict[str, Any]) -> str:
         try:
@@ -343,14 +298,52 @@ class Tracing(Middleware):
         model = request_attributes.get(sc.GEN_AI_REQUEST_MODEL)
         return f"{endpoint.operation} {model}" if model else endpoint.operation
 
-    def _restore_trace(self, attempt: Attempt, extensions: Any) -> None:
-        # The next attempt (a retry re-sends the same request) must not chain onto this one's callback.
-        if self.connection_events:
-            previous = attempt.previous_trace
-            if previous is None:
-                extensions.pop("trace", None)
-            else:
-                extensions["trace"] = previous
+    def _genai_attempt(self, endpoint: Endpoint, target: Target, attributes: dict[str, Any]) -> GenAIAttempt:
+        genai_attributes = {
+            sc.GEN_AI_OPERATION_NAME: endpoint.operation,
+            sc.GEN_AI_PROVIDER_NAME: endpoint.provider,
+            sc.SERVER_ADDRESS: target.host,
+            sc.SERVER_PORT: target.port,
+        }
+        model = attributes.get(sc.GEN_AI_REQUEST_MODEL)
+        if model is not None:
+            genai_attributes[sc.GEN_AI_REQUEST_MODEL] = model
+        stream = attributes.get(sc.GEN_AI_REQUEST_STREAM) is True
+        return GenAIAttempt(endpoint, genai_attributes, stream=stream, capture=self._capture)
+
+
+def _llm_endpoint(facts: UrlFacts, extensions: Any, current: Any) -> Endpoint | None:
+    """The LLM endpoint a POST goes to, unless the SDK that sent it records GenAI telemetry itself."""
+    endpoint = match_endpoint(facts.host, facts.path, extensions.get(PROVIDER))
+    if endpoint is not None and (extensions.get(SDK_TRACES) or _genai_span_above(current)):
+        return None
+    return endpoint
+
+
+def _count_attempt(extensions: Any, now: float) -> tuple[Call, int]:
+    """The call's shared record, and how many times the call was sent before this attempt.
+
+    Counted: earlier attempts through this layer (retries re-send the request; redirect hops share
+    its extensions) and the retry layer's own count.
+    """
+    call: Call | None = extensions.get(_CALL)
+    if call is None:
+        call = extensions[_CALL] = Call(now)
+    else:
+        call.pending = None  # the attempt before failed and is being retried: not the call's end
+    sent_before = call.attempts
+    call.attempts = sent_before + 1
+    resend = extensions.get(RESEND_COUNT) or 0
+    return call, max(resend, sent_before)
+
+
+def _restore_trace(attempt: Attempt, extensions: Any) -> None:
+    # The next attempt (a retry re-sends the same request) must not chain onto this one's callback.
+    previous = attempt.previous_trace
+    if previous is None:
+        extensions.pop("trace", None)
+    else:
+        extensions["trace"] = previous
 
 
 def _genai_span_above(current: Any) -> bool:

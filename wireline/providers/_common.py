@@ -9,7 +9,7 @@ provider, settling which layer retries, and refusing settings that would route a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from wireline._flavors import get_flavor
@@ -24,6 +24,7 @@ __all__ = [
     "import_sdk",
     "refuse",
     "retry_owner",
+    "sdk_traces_hooks",
     "stack_retries_already",
     "tags",
     "with_sdk_retries_settled",
@@ -41,12 +42,27 @@ def import_sdk(module: str, *, extra: str, adapter: str) -> Any:
         raise MissingDependencyError(missing, extra, f"wireline.providers.{adapter}") from exc
 
 
-def tags(provider: str, *, sdk_traces: bool = False) -> dict[str, Any]:
+def tags(provider: str) -> dict[str, Any]:
     """The ``request.extensions`` an adapter's client puts on every request it sends."""
-    extensions: dict[str, Any] = {PROVIDER: provider}
-    if sdk_traces:
-        extensions[SDK_TRACES] = True
-    return extensions
+    return {PROVIDER: provider}
+
+
+def sdk_traces_hooks(traced: Callable[[Any], bool]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``event_hooks`` for a sync and an async client: ``SDK_TRACES`` on each request ``traced`` says the SDK traces.
+
+    Decided per request, as the request leaves the SDK: whether an SDK records a span depends on
+    the tracer provider in force then (an SDK "on" over OpenTelemetry's no-op provider records
+    nothing, and wireline's tracing must not stand back for it), not only on the client's options.
+    """
+
+    def note(request: Any) -> None:
+        if traced(request):
+            request.extensions[SDK_TRACES] = True
+
+    async def anote(request: Any) -> None:
+        note(request)
+
+    return {"request": [note]}, {"request": [anote]}
 
 
 def http_client(
@@ -152,6 +168,7 @@ def build_stainless(
     flavor: str,
     asynchronous: bool,
     extensions: Mapping[str, Any],
+    event_hooks: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
 ) -> Any:
     """An SDK client of the Stainless family (OpenAI, Azure OpenAI, Anthropic, Groq) on ``stack``.
 
@@ -159,12 +176,13 @@ def build_stainless(
     ``max_retries=``, and use the client's timeout unless it is exactly httpx's 5 s default: the
     client is built with the SDK's own ``DEFAULT_TIMEOUT`` (what the SDK uses with a client of its
     own), and a ``timeout=`` given to the SDK wins over both. ``follow_redirects=True`` as in the
-    SDKs' own clients.
+    SDKs' own clients. ``event_hooks`` are the HTTP client's, for a sync and an async client.
     """
     module, sync_class, async_class = sdk
     package = import_sdk(module, extra=extra, adapter=adapter)
     refuse(sdk_kwargs, adapter, ["http_client"], "the adapter builds the HTTP client from the stack")
     kwargs = with_sdk_retries_settled(stack, sdk_kwargs, adapter=adapter, key="max_retries", off=0)
+    hooks = {} if event_hooks is None else {"event_hooks": event_hooks[asynchronous]}
     client = http_client(
         stack,
         flavor,
@@ -172,5 +190,6 @@ def build_stainless(
         extensions=extensions,
         timeout=package.DEFAULT_TIMEOUT,
         follow_redirects=True,
+        **hooks,
     )
     return getattr(package, async_class if asynchronous else sync_class)(http_client=client, **kwargs)

@@ -6,11 +6,13 @@
 - **Timeout:** the ``timeout=`` you give the SDK; else the SDK's default, 600 s (connect 5 s).
 - **Closing:** ``close()`` closes the client the SDK was given; the stack's pools stay open.
 - **Tracing:** the SDK makes an OpenTelemetry span per API call by default (``open_telemetry``
-  option, ``ANTHROPIC_OPEN_TELEMETRY*`` variables) and injects ``traceparent``. While its spans are
-  on, requests carry ``wireline.sdk_traces = True``, so wireline's tracing records the HTTP attempts
-  (children of the SDK's span) and leaves the GenAI data to the SDK. When the stack injects trace
-  context itself (``stack.propagates_trace_context``), the adapter adds ``"propagation": False`` to
-  the option (keeping what the environment variables say), so the context is injected once, per
+  option, ``ANTHROPIC_OPEN_TELEMETRY*`` variables) and injects ``traceparent``. Requests sent under
+  a span of the SDK that records carry ``wireline.sdk_traces = True``, so wireline's tracing records
+  the HTTP attempts (children of the SDK's span) and leaves the GenAI data to the SDK; with no
+  tracer provider to record them (no ``tracer_provider`` option, no global provider set), the SDK's
+  spans are no-ops and wireline's tracing records the GenAI data itself. When the stack injects
+  trace context itself (``stack.propagates_trace_context``), the adapter adds ``"propagation": False``
+  to the option (keeping what the environment variables say), so the context is injected once, per
   attempt, by the layer closest to the wire; a ``propagation`` you set yourself is kept.
 - **Tags:** ``wireline.provider = "anthropic"``.
 """
@@ -22,7 +24,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from wireline.providers._common import build_stainless, tags
+from wireline.providers._common import build_stainless, sdk_traces_hooks, tags
 
 if TYPE_CHECKING:
     import anthropic
@@ -35,6 +37,9 @@ __all__ = ["FLAVOR", "PROVIDER", "async_client", "client"]
 PROVIDER = "anthropic"
 #: The HTTP flavour the SDK is given.
 FLAVOR = "httpx2"
+
+# The instrumentation scope of the SDK's spans (``….vertex``, ``….bedrock``... for its platform clients).
+_SDK_SCOPE = "com.anthropic.sdk.python"
 
 
 def client(stack: Stack, **sdk_kwargs: Any) -> anthropic.Anthropic:
@@ -61,8 +66,18 @@ def _build(stack: Stack, sdk_kwargs: dict[str, Any], *, asynchronous: bool) -> A
         adapter="anthropic",
         flavor=FLAVOR,
         asynchronous=asynchronous,
-        extensions=tags(PROVIDER, sdk_traces=sdk_traces),
+        extensions=tags(PROVIDER),
+        event_hooks=sdk_traces_hooks(_under_sdk_span) if sdk_traces else None,
     )
+
+
+def _under_sdk_span(_request: Any) -> bool:
+    """Whether a request is sent under a recording span of the SDK (current while it sends)."""
+    from opentelemetry import trace
+
+    span = trace.get_current_span()
+    scope = getattr(span, "instrumentation_scope", None)
+    return span.is_recording() and str(getattr(scope, "name", "")).startswith(_SDK_SCOPE)
 
 
 def traces_enabled(option: Any) -> bool:

@@ -13,10 +13,11 @@ stack: no call falls back to a client of the SDK's own.
 - **Closing:** the SDK does not close a client it was given; the stack owns the pools.
 - **Tracing:** once its telemetry is configured (``MISTRAL_SDK_TELEMETRY``, or
   ``mistralai.extra.observability.configure_telemetry``), the SDK's tracing hook makes a GenAI span
-  per call and injects ``traceparent``. Requests it traces carry ``wireline.sdk_traces = True``
-  (decided per request, since telemetry can be configured after the client is built), so wireline's
-  tracing leaves the GenAI data to the SDK. The hook's ``traceparent`` cannot be turned off alone;
-  a stack layer that injects replaces it, so the request still carries one.
+  per call and injects ``traceparent``. Requests it traces with a span that records carry
+  ``wireline.sdk_traces = True`` (decided per request, since telemetry can be configured after the
+  client is built), so wireline's tracing leaves the GenAI data to the SDK. The hook's
+  ``traceparent`` cannot be turned off alone; a stack layer that injects replaces it, so the
+  request still carries one.
 - **Tags:** ``wireline.provider = "mistral_ai"``.
 """
 
@@ -24,11 +25,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wireline.extensions import SDK_TRACES
 from wireline.providers._common import (
     http_clients_for_both_modes,
     import_sdk,
     refuse,
+    sdk_traces_hooks,
     tags,
     with_sdk_retries_settled,
 )
@@ -59,12 +60,13 @@ def client(stack: Stack, **sdk_kwargs: Any) -> Mistral:
         "the adapter builds both from the stack, so that sync and async calls both go through it",
     )
     kwargs = with_sdk_retries_settled(stack, sdk_kwargs, adapter="mistral", key="retry_config", off=None)
+    sync_hooks, async_hooks = sdk_traces_hooks(_sdk_span_records)
     sync, asynchronous = http_clients_for_both_modes(
         stack,
         FLAVOR,
         extensions=tags(PROVIDER),
         follow_redirects=True,
-        per_mode=({"event_hooks": {"request": [_note_sdk_span]}}, {"event_hooks": {"request": [_anote_sdk_span]}}),
+        per_mode=({"event_hooks": sync_hooks}, {"event_hooks": async_hooks}),
     )
     return sdk.Mistral(client=sync, async_client=asynchronous, **kwargs)  # type: ignore[no-any-return]
 
@@ -74,10 +76,7 @@ def async_client(stack: Stack, **sdk_kwargs: Any) -> Mistral:
     return client(stack, **sdk_kwargs)
 
 
-def _note_sdk_span(request: Any) -> None:
-    if request.extensions.get(_SDK_SPAN) is not None:
-        request.extensions[SDK_TRACES] = True
-
-
-async def _anote_sdk_span(request: Any) -> None:
-    _note_sdk_span(request)
+def _sdk_span_records(request: Any) -> bool:
+    """Whether the SDK's tracing hook made a span for ``request`` that records (not OpenTelemetry's no-op one)."""
+    span = request.extensions.get(_SDK_SPAN)
+    return span is not None and bool(getattr(span, "is_recording", lambda: True)())

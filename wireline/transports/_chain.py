@@ -121,49 +121,151 @@ def _async_hook_layer(middleware: Middleware, call_next: AsyncCall, flavor: Flav
 
 
 def _sync_flow_layer(middleware: Middleware, call_next: SyncCall, flavor: Flavor) -> SyncCall:
-    handle = middleware.handle
-
-    def flow_layer(request: Any) -> Any:
-        return drive_sync(handle(request), call_next, flavor, middleware)
-
-    return flow_layer
+    return _sync_driver(middleware.handle, call_next, flavor, middleware)
 
 
 def _async_flow_layer(middleware: Middleware, call_next: AsyncCall, flavor: Flavor) -> AsyncCall:
-    handle = middleware.handle
-
-    async def flow_layer(request: Any) -> Any:
-        return await drive_async(handle(request), call_next, flavor, middleware)
-
-    return flow_layer
+    return _async_driver(middleware.handle, call_next, flavor, middleware)
 
 
 def drive_sync(flow: Any, call_next: SyncCall, flavor: Flavor, owner: object) -> Any:
     """Run a flow in a sync chain, doing the I/O it yields for, until it returns or delivers."""
-    received: list[Any] = []
-    result = None
-    try:
-        context = (call_next, flavor, owner)
-        returned, value = _run_sync(flow, None, context, received)
-        result = _flow_result(value, flavor, owner) if returned else _hand_over(value, flow, context)
-        return result
-    finally:
-        for response in _left_open(received, result):
-            response.close()
+    return _sync_driver(lambda _: flow, call_next, flavor, owner)(None)
 
 
 async def drive_async(flow: Any, call_next: AsyncCall, flavor: Flavor, owner: object) -> Any:
     """Run a flow in an async chain, doing the I/O it yields for, until it returns or delivers."""
-    received: list[Any] = []
-    result = None
-    try:
-        context = (call_next, flavor, owner)
-        returned, value = await _run_async(flow, None, context, received)
-        result = _flow_result(value, flavor, owner) if returned else _hand_over(value, flow, context)
+    return await _async_driver(lambda _: flow, call_next, flavor, owner)(None)
+
+
+# A driver runs once per flow layer per request, so it is written for the common case (one request
+# sent, its response returned): the layer's call is the driver itself (no extra frame), the
+# flavour's classes are resolved once, the response received is kept in a local (a list only when
+# a flow sends more than once), and the left-open check is skipped when the flow returns that very
+# response. An exception from below is thrown into the flow at once; what the flow then raises or
+# returns leaves through the same handlers as a normal return. A flow that delivers is handed
+# over to a ResumableStream, which steps it with _run_sync/_run_async if the body fails.
+
+
+def _sync_driver(handle: Callable[[Any], Any], call_next: SyncCall, flavor: Flavor, owner: object) -> SyncCall:
+    request_class, response_class = flavor.request_class, flavor.response_class
+    context = (call_next, flavor, owner)
+
+    def run_flow(request: Any) -> Any:
+        flow = handle(request)
+        send = flow.send
+        received: Any = None  # the response received, or a list of them once there are several
+        result: Any = None
+        try:
+            command = send(None)
+            while True:
+                try:
+                    kind = command.__class__
+                    if kind is request_class or kind not in _COMMANDS:
+                        if kind is not request_class:
+                            _check_command(command, flavor, owner)
+                        value = call_next(command)
+                        received = value if received is None else _also(received, value)
+                    elif kind is Deliver:
+                        _check_delivered(command, flavor, owner)
+                        break
+                    else:
+                        value = _perform_sync(command)
+                except BaseException as exc:  # noqa: BLE001 - the flow decides; cancellation too, so its cleanup runs
+                    command = flow.throw(exc)
+                    continue
+                command = send(value)
+            result = _hand_over(command, flow, context)
+        except StopIteration as stop:
+            result = stop.value
+            if result.__class__ is not response_class:
+                _flow_result(result, flavor, owner)
+        finally:
+            if received is not result:
+                _close_all(_left_open(received, result))
         return result
-    finally:
-        for response in _left_open(received, result):
-            await response.aclose()
+
+    return run_flow
+
+
+def _async_driver(handle: Callable[[Any], Any], call_next: AsyncCall, flavor: Flavor, owner: object) -> AsyncCall:
+    request_class, response_class = flavor.request_class, flavor.response_class
+    context = (call_next, flavor, owner)
+
+    async def run_flow(request: Any) -> Any:
+        flow = handle(request)
+        send = flow.send
+        received: Any = None
+        result: Any = None
+        try:
+            command = send(None)
+            while True:
+                try:
+                    kind = command.__class__
+                    if kind is request_class or kind not in _COMMANDS:
+                        if kind is not request_class:
+                            _check_command(command, flavor, owner)
+                        value = await call_next(command)
+                        received = value if received is None else _also(received, value)
+                    elif kind is Deliver:
+                        _check_delivered(command, flavor, owner)
+                        break
+                    else:
+                        value = await _perform_async(command)
+                except BaseException as exc:  # noqa: BLE001 - as in the sync driver
+                    command = flow.throw(exc)
+                    continue
+                command = send(value)
+            result = _hand_over(command, flow, context)
+        except StopIteration as stop:
+            result = stop.value
+            if result.__class__ is not response_class:
+                _flow_result(result, flavor, owner)
+        finally:
+            if received is not result:
+                await _aclose_all(_left_open(received, result))
+        return result
+
+    return run_flow
+
+
+_COMMANDS = frozenset({Sleep, Close, Read, Deliver})
+
+
+def _perform_sync(command: Sleep | Close | Read) -> Any:
+    """Do what a flow asked for besides sending: wait, close a response, or read its body."""
+    if isinstance(command, Sleep):
+        _clock.sleep(command.seconds)
+        return None
+    if isinstance(command, Close):
+        command.response.close()
+        return None
+    return command.response.read()
+
+
+async def _perform_async(command: Sleep | Close | Read) -> Any:
+    if isinstance(command, Sleep):
+        await _clock.async_sleep(command.seconds)
+        return None
+    if isinstance(command, Close):
+        await command.response.aclose()
+        return None
+    return await command.response.aread()
+
+
+def _close_all(responses: list[Any]) -> None:
+    for response in responses:
+        response.close()
+
+
+async def _aclose_all(responses: list[Any]) -> None:
+    for response in responses:
+        await response.aclose()
+
+
+def _also(received: Any, response: Any) -> list[Any]:
+    """The responses received so far, ``response`` added (a flow that sends more than once)."""
+    return [*received, response] if isinstance(received, list) else [received, response]
 
 
 def _run_sync(flow: Any, error: BaseException | None, context: _Context, received: list[Any]) -> tuple[bool, Any]:
@@ -182,15 +284,11 @@ def _run_sync(flow: Any, error: BaseException | None, context: _Context, receive
         value = error = None
         try:
             kind = command.__class__
-            if kind is Sleep:
-                _clock.sleep(command.seconds)
-            elif kind is Close:
-                command.response.close()
-            elif kind is Read:
-                value = command.response.read()
-            elif kind is Deliver:
+            if kind is Deliver:
                 _check_delivered(command, flavor, owner)
                 return False, command
+            if kind in _COMMANDS:
+                value = _perform_sync(command)
             else:
                 _check_command(command, flavor, owner)
                 value = call_next(command)
@@ -213,15 +311,11 @@ async def _run_async(
         value = error = None
         try:
             kind = command.__class__
-            if kind is Sleep:
-                await _clock.async_sleep(command.seconds)
-            elif kind is Close:
-                await command.response.aclose()
-            elif kind is Read:
-                value = await command.response.aread()
-            elif kind is Deliver:
+            if kind is Deliver:
                 _check_delivered(command, flavor, owner)
                 return False, command
+            if kind in _COMMANDS:
+                value = await _perform_async(command)
             else:
                 _check_command(command, flavor, owner)
                 value = await call_next(command)
@@ -400,12 +494,16 @@ def _check_delivered(command: Deliver, flavor: Flavor, owner: object) -> None:
         raise TypeError(msg)
 
 
-def _left_open(received: list[Any], result: Any) -> list[Any]:
-    """Responses a flow received and dropped without closing (its result and its stream excluded)."""
-    if not received:
-        return received
+def _left_open(received: Any, result: Any) -> list[Any]:
+    """Responses a flow received and dropped without closing (its result and its stream excluded).
+
+    ``received`` is one response, a list of them, or ``None``.
+    """
+    if received is None:
+        return []
+    responses = received if isinstance(received, list) else [received]
     kept_stream = getattr(result, "stream", None)
-    return [r for r in received if r is not result and not r.is_closed and r.stream is not kept_stream]
+    return [r for r in responses if r is not result and not r.is_closed and r.stream is not kept_stream]
 
 
 def _check_command(command: object, flavor: Flavor, owner: object) -> None:

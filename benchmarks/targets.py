@@ -1,0 +1,291 @@
+"""The performance targets, judged on one run's figures: PASS, MISS, or NOT MEASURED (and why).
+
+Targets are printed, never asserted in tests: a shared or slow machine must not fail a build.
+
+Verdicts are judged on the client's **CPU time** by default (``--judge-on cpu``): on a machine
+shared with other jobs, wall time also counts the moments another process held the CPU, while the
+client's CPU time counts only its own work. On a quiet machine the two agree (wall time adds the
+server's few µs per request). Both are printed; ``--judge-on wall`` judges on wall time.
+
+Each verdict names the figure it was judged on; context follows on indented lines. Targets of
+other issues (a new base transport's, say) are added to :data:`TARGETS` as one more function.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from benchmarks.report import signed, us
+
+if TYPE_CHECKING:
+    from benchmarks.measure import Metric, VariantResult
+    from benchmarks.run import Run
+
+__all__ = ["SUMMARY_COLUMNS", "TARGETS", "Verdict", "judge", "summary_rows"]
+
+
+@dataclass
+class Verdict:
+    target: str
+    status: str  # PASS, MISS, NOT MEASURED
+    figure: str = ""
+    context: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        head = f"{self.status:<12} {self.target}"
+        if self.figure:
+            head += f": {self.figure}"
+        return [head, *(f"{'':<12}   {line}" for line in self.context)]
+
+    def to_json(self) -> dict[str, object]:
+        return {"target": self.target, "status": self.status, "figure": self.figure, "context": self.context}
+
+
+@dataclass(frozen=True)
+class Judge:
+    """Reads figures of one run in the judged metric, and words them with the other beside."""
+
+    run: Run
+    metric: Metric
+
+    @property
+    def other(self) -> Metric:
+        return "wall" if self.metric == "cpu" else "cpu"
+
+    def find(self, group: str, key: str) -> VariantResult | None:
+        return self.run.find(group, key)
+
+    def delta(self, variant: VariantResult, per: float = 1) -> float:
+        return statistics.median(variant.deltas(self.metric)) / per
+
+    def ratio(self, variant: VariantResult) -> float:
+        return statistics.median(variant.ratios(self.metric))
+
+    def words(self, variant: VariantResult, per: float = 1, unit: str = "") -> str:
+        """``+3.1 µs (rounds +2.9 … +3.4) [CPU]; wall +3.5 µs``, per ``per`` (layers, say)."""
+        rounds = variant.deltas(self.metric)
+        spread = f"rounds {signed(min(rounds) / per)} … {signed(max(rounds) / per)}"
+        text = f"{signed(self.delta(variant, per))} µs{unit} ({spread})"
+        other = variant.deltas(self.other)
+        if other:
+            text += f"; {self.other} {signed(statistics.median(other) / per)} µs"
+        return text
+
+    def ratio_words(self, variant: VariantResult) -> str:
+        text = f"{self.ratio(variant):.3f}×"
+        other = variant.ratios(self.other)
+        if other:
+            text += f" ({self.other}: {statistics.median(other):.3f}×)"
+        return text
+
+    def why_missing(self, group: str, *keys: str) -> str:
+        for key in keys:
+            variant = self.run.variant(group, key)
+            if variant is None:
+                ran = any(result.group.key == group for result in self.run.groups)
+                return f"{key} not in {group}" if ran else f"{group} was not run in this mode"
+            if variant.unavailable is not None:
+                return f"{variant.label}: {variant.unavailable}"
+        return "not measured"
+
+
+def _verdict(judge: Judge, target: str, ok: bool, figure: str, context: list[str] | None = None) -> Verdict:
+    return Verdict(target, "PASS" if ok else "MISS", f"{figure} [{judge.metric}]", context or [])
+
+
+def _not_measured(target: str, why: str) -> Verdict:
+    return Verdict(target, "NOT MEASURED", f"({why})")
+
+
+def pass_through(judge: Judge) -> Iterator[Verdict]:
+    """A pass-through layer costs ≤ 0.1 µs (sync, in memory), hook and flow forms; round trip shown."""
+    for form, words in (("hook", "hook form"), ("flow", "flow form")):
+        target = f"a pass-through layer ≤ 0.1 µs (sync, in memory, {words})"
+        variant = judge.find("layers/sync/httpx", f"calls-{form}-20")
+        if variant is None:
+            yield _not_measured(target, judge.why_missing("layers/sync/httpx", f"calls-{form}-20"))
+            continue
+        cost = judge.delta(variant, 20)
+        context = [f"20 layers vs none, sync httpx: {judge.words(variant, 20)} per layer per call"]
+        for group in ("layers/sync/httpx2", "layers/async/httpx", "layers/async/httpx2"):
+            other = judge.find(group, f"calls-{form}-20")
+            if other is not None:
+                context.append(f"{group}: {us(judge.delta(other, 20))} µs per layer")
+        trip = judge.find("requests/sync/httpx", f"{form}-20")
+        if trip is not None:
+            context.append(f"round trip (requests/sync/httpx, 20 layers vs bare): {judge.words(trip, 20)} per layer")
+        yield _verdict(judge, target, cost <= 0.1, f"{us(cost)} µs per layer", context)
+
+
+def full_stack_sequential(judge: Judge) -> Iterator[Verdict]:
+    for flavor in ("httpx", "httpx2"):
+        group = f"requests/sync/{flavor}"
+        target = f"full default stack ≤ 1.10× bare {flavor} per request (sync, sequential, keep-alive)"
+        full = judge.find(group, "full")
+        if full is None:
+            yield _not_measured(target, judge.why_missing(group, "full"))
+            continue
+        context = [f"cost: {judge.words(full)} per request"]
+        stack0 = judge.find(group, "stack-0")
+        if stack0 is not None:
+            context.append(f"of which the stack with no layers: {judge.words(stack0)}")
+        yield _verdict(judge, target, judge.ratio(full) <= 1.10, f"{judge.ratio_words(full)} bare", context)
+
+
+def full_stack_throughput(judge: Judge) -> Iterator[Verdict]:
+    for flavor in ("httpx", "httpx2"):
+        group = f"requests/async/{flavor}/c64"
+        target = f"full default stack ≥ 0.90× bare {flavor}'s throughput at concurrency 64"
+        full = judge.find(group, "full")
+        if full is None:
+            yield _not_measured(target, judge.why_missing(group, "full"))
+            continue
+        throughput = 1 / judge.ratio(full)
+        context = [f"wall: full stack {1e6 / full.median:,.0f} req/s"]
+        bare = judge.find(group, "bare")
+        if bare is not None:
+            context[0] += f", bare {1e6 / bare.median:,.0f} req/s"
+        same_pool = judge.find(group, "bare-wl-limits")
+        if same_pool is not None:
+            share = statistics.median(same_pool.rounds(judge.metric)) / statistics.median(full.rounds(judge.metric))
+            context.append(
+                f"against bare {flavor} with the stack's pool limits (1000/100): {share:.2f}× its throughput "
+                "(the layers' share; the rest is the pool's, see docs/performance.md)"
+            )
+        yield _verdict(judge, target, throughput >= 0.90, f"{throughput:.2f}× bare throughput", context)
+
+
+def tracing_vs_contrib(judge: Judge) -> Iterator[Verdict]:
+    target = "Tracing ≤ ⅓ of opentelemetry-instrumentation-httpx's cost per request"
+    group = "requests/sync/httpx"
+    tracing, contrib = judge.find(group, "tracing"), judge.find(group, "otel-contrib")
+    if tracing is None or contrib is None:
+        yield _not_measured(target, judge.why_missing(group, "tracing", "otel-contrib"))
+        return
+    contrib_cost = judge.delta(contrib)
+    share = judge.delta(tracing) / contrib_cost if contrib_cost > 0 else float("inf")
+    context = [f"sync httpx round trip: Tracing {judge.words(tracing)}, contrib {judge.words(contrib)}"]
+    for other in ("requests/async/httpx/c1", "memory-requests/sync/httpx", "memory-requests/async/httpx"):
+        t, c = judge.find(other, "tracing"), judge.find(other, "otel-contrib")
+        if t is not None and c is not None:
+            context.append(f"{other}: Tracing {signed(judge.delta(t))} µs, contrib {signed(judge.delta(c))} µs")
+    yield _verdict(judge, target, share <= 1 / 3, f"{share:.2f} of the contrib's cost", context)
+
+
+def chunk_cost(judge: Judge) -> Iterator[Verdict]:
+    for mode in ("sync", "async"):
+        group = f"chunks/{mode}/httpx"
+        target = f"≤ 1 µs per chunk per stream-observing layer ({mode}, in memory)"
+        one, five = judge.find(group, "observe-1"), judge.find(group, "observe-5")
+        if one is None:
+            yield _not_measured(target, judge.why_missing(group, "observe-1"))
+            continue
+        worst = judge.delta(one)
+        context = [f"1 observing layer: {judge.words(one)} per chunk (includes wrapping the body once)"]
+        if five is not None:
+            worst = max(worst, judge.delta(five, 5))
+            context.append(f"5 observing layers: {judge.words(five, 5)} per chunk per layer")
+        full = judge.find(group, "full")
+        observers = full.info.get("stream_observers", 0) if full is not None else 0
+        if full is not None and observers > 0:
+            worst = max(worst, judge.delta(full, observers))
+            context.append(
+                f"full default stack ({observers} observing layers): {judge.words(full, observers)} per chunk per layer"
+            )
+        stream = judge.find(f"stream/{mode}/httpx", "full")
+        if stream is not None:
+            context.append(f"round trip (SSE, iter_lines): full stack {judge.words(stream)} per event")
+        yield _verdict(judge, target, worst <= 1.0, f"worst {us(worst)} µs per chunk per layer", context)
+
+
+def builtin_costs(judge: Judge) -> Iterator[Verdict]:
+    group = "requests/sync/httpx"
+    for key, name, limit, words in (
+        ("logging", "Logging", 10.0, "with a null processor chain"),
+        ("retry", "Retry", 5.0, "on the success path"),
+        ("proxyrouter", "ProxyRouter", 5.0, "on the success path"),
+    ):
+        target = f"{name} ≤ {limit:g} µs per request {words} (vs bare httpx, sync)"
+        variant = judge.find(group, key)
+        if variant is None:
+            yield _not_measured(target, judge.why_missing(group, key))
+            continue
+        context = [f"round trip: {judge.words(variant)}"]
+        in_memory = judge.find("memory-requests/sync/httpx", key)
+        if in_memory is not None:
+            context.append(f"in memory (no I/O): {judge.words(in_memory)}")
+        if key == "retry":
+            peer = judge.find(group, "httpx-retries")
+            if peer is not None:
+                context.append(f"httpx-retries RetryTransport: {judge.words(peer)}")
+        yield _verdict(judge, target, judge.delta(variant) <= limit, f"{signed(judge.delta(variant))} µs", context)
+
+
+def memory_growth(judge: Judge) -> Iterator[Verdict]:
+    target = "no memory growth from round to round, full stack (≤ 256 KiB from first to last round)"
+    measured = [m for m in judge.run.memory if m.unavailable is None and m.key == "full"]
+    if not measured:
+        why = next((m.unavailable for m in judge.run.memory if m.key == "full"), None) or "memory was not run"
+        yield _not_measured(target, why)
+        return
+    worst = max(measured, key=lambda m: m.growth_kib)
+    context = [f"{m.label}: {m.growth_kib:+,d} KiB, peak {m.peak_kib / 1024:.1f} MiB" for m in judge.run.memory]
+    yield Verdict(target, "PASS" if worst.growth_kib <= 256 else "MISS", f"worst {worst.growth_kib:+,d} KiB", context)
+
+
+TARGETS: list[Callable[[Judge], Iterator[Verdict]]] = [
+    pass_through,
+    full_stack_sequential,
+    full_stack_throughput,
+    tracing_vs_contrib,
+    chunk_cost,
+    builtin_costs,
+    memory_growth,
+]
+
+
+# -- the summary table: one line per question a reader asks --------------------------------------
+
+#: (what, group, case, per, baseline words); ``per`` divides the difference (layers, observers).
+_SUMMARY: list[tuple[str, str, str, int, str]] = [
+    ("a pass-through layer, hook form (in memory)", "layers/sync/httpx", "calls-hook-20", 20, "no layers"),
+    ("a pass-through layer, flow form (in memory)", "layers/sync/httpx", "calls-flow-20", 20, "no layers"),
+    ("a stream-observing layer, per chunk (in memory)", "chunks/sync/httpx", "observe-5", 5, "bare httpx"),
+    ("the stack itself, no layers", "requests/sync/httpx", "stack-0", 1, "bare httpx"),
+    ("Logging", "requests/sync/httpx", "logging", 1, "bare httpx"),
+    ("Retry", "requests/sync/httpx", "retry", 1, "bare httpx"),
+    ("Tracing", "requests/sync/httpx", "tracing", 1, "bare httpx"),
+    ("ProxyRouter", "requests/sync/httpx", "proxyrouter", 1, "bare httpx"),
+    ("full default stack, httpx", "requests/sync/httpx", "full", 1, "bare httpx"),
+    ("full default stack, httpx2", "requests/sync/httpx2", "full", 1, "bare httpx2"),
+    ("opentelemetry-instrumentation-httpx", "requests/sync/httpx", "otel-contrib", 1, "bare httpx"),
+    ("httpx-retries RetryTransport", "requests/sync/httpx", "httpx-retries", 1, "bare httpx"),
+    ("full default stack, OpenAI SDK call", "sdk/sync/openai", "openai-full", 1, "the SDK's own client"),
+    ("full default stack, per SSE event", "stream/sync/httpx", "full", 1, "bare httpx"),
+    ("full default stack, async httpx, 64 in flight", "requests/async/httpx/c64", "full", 1, "bare httpx"),
+    ("full default stack, async httpx2, 64 in flight", "requests/async/httpx2/c64", "full", 1, "bare httpx2"),
+]
+
+SUMMARY_COLUMNS = ["what (sync, sequential unless said)", "adds, µs", "× baseline", "baseline"]
+
+
+def summary_rows(run: Run) -> list[list[str]]:
+    """The headline figures of ``run``, in the judged metric (rows for what was not run are left out)."""
+    judged = Judge(run, run.options.judge_on)
+    rows = []
+    for what, group, key, per, baseline in _SUMMARY:
+        variant = judged.find(group, key)
+        if variant is None:
+            continue
+        ratio = "" if per > 1 else f"{judged.ratio(variant):.2f}"
+        rows.append([what, signed(judged.delta(variant, per)), ratio, baseline])
+    return rows
+
+
+def judge(run: Run) -> list[Verdict]:
+    """Every target's verdict on ``run``, judged on the metric the run was told to use."""
+    judged = Judge(run, run.options.judge_on)
+    return [verdict for target in TARGETS for verdict in target(judged)]

@@ -1,0 +1,147 @@
+"""The benchmark harness keeps working: ``python -m benchmarks --smoke`` runs every kind of group.
+
+Nothing here looks at a figure's size: speed targets are the benchmarks' business (printed as
+PASS / MISS by a real run), never a test's. What is checked is that every group and every case ran
+(or says why it could not), that the JSON is complete, and that the docs generator works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.measure import Subject, measure_sync
+from benchmarks.plan import plan
+
+ROOT = Path(__file__).parent.parent
+
+#: Why a variant may not run in a smoke run: a built-in not written yet, or a case that does not apply.
+ACCEPTED_REASONS = ("not available", "n/a")
+
+
+def run_benchmarks(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m benchmarks ARGS``, with warnings (leaked sockets too) as errors in every process."""
+    env = {**os.environ, "PYTHONWARNINGS": "error", "PYTHONDEVMODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+@pytest.mark.slow
+def test_smoke_run_covers_every_group_and_case(tmp_path: Path) -> None:
+    """A smoke run (a few seconds) measures everything, prints the tables, writes JSON and docs."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "performance.md").write_text("# Performance\n\nhand-written method\n")
+    env = {**os.environ, "PYTHONWARNINGS": "error", "PYTHONDEVMODE": "1"}  # leaks and warnings fail, in every process
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--smoke",
+            "--out",
+            str(tmp_path),
+            "--write-docs",
+            "--docs-dir",
+            str(docs),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+
+    data = json.loads((tmp_path / "latest-smoke.json").read_text())
+    assert [group["key"] for group in data["groups"]] == [group.key for group in plan("smoke")]
+    measured = 0
+    for group in data["groups"]:
+        assert group["placement"]
+        for variant in group["variants"]:
+            if "unavailable" in variant:
+                assert variant["unavailable"].startswith(ACCEPTED_REASONS), (group["key"], variant)
+                continue
+            assert len(variant["rounds_us"]) == data["rounds"]
+            assert all(value > 0 for value in variant["rounds_us"])
+            assert len(variant["rounds_ratio"]) == data["rounds"]
+            measured += 1
+    # The peers, the raw clients and aiohttp must really have run, not just said "not available".
+    ran = {v["key"] for g in data["groups"] for v in g["variants"] if "unavailable" not in v}
+    assert {"raw", "raw-pipelined", "aiohttp", "bare", "otel-contrib", "httpx-retries", "hook-20", "flow-20"} <= ran
+    assert {"calls-flow-20", "observe-5", "per-call-stack", "sdk-one-stack", "client-per-request"} <= ran
+    assert measured > 60
+    assert [m["key"] for m in data["memory"]] == ["bare", "full", "bare", "full"]
+    assert all(m["rss_kib_per_round"] for m in data["memory"] if not m["unavailable"])
+
+    out = done.stdout
+    assert "placement:" in out
+    assert "== Memory" in out
+    assert "PASS" not in out
+    assert "MISS" not in out  # a smoke run judges nothing
+
+    page = (docs / "performance.md").read_text()
+    assert page.startswith("# Performance\n\nhand-written method\n")
+    assert "## Targets" in page
+    assert "| variant |" in page
+    assert (docs / "performance-layers.png").stat().st_size > 1000
+
+    # The saved run reads back: the same tables print without measuring anything.
+    again = run_benchmarks("--from-json", str(tmp_path / "latest-smoke.json"))
+    assert again.stdout.split("\n== ")[1:] == out.split("\n== ")[1:]
+
+
+def test_rounds_are_interleaved_and_paired_with_the_baseline() -> None:
+    """Each round runs every variant once, starting one further along; ratios pair figures of one round."""
+    calls: list[str] = []
+
+    def variant(name: str) -> tuple[str, str, object]:
+        return (name, name, lambda: Subject(lambda: calls.append(name)))
+
+    measured = measure_sync(
+        [variant("a"), variant("b"), variant("c")],  # type: ignore[list-item]
+        "a",
+        rounds=5,
+        seconds=0.0,
+        connections=lambda: 0,
+    )
+    # A zero budget runs each op once: one warm-up round and five measured ones, the order rotating.
+    assert calls == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    by_key = {result.key: result for result in measured.results}
+    assert all(len(result.wall_us) == 5 for result in by_key.values())
+    assert by_key["a"].ratio == [1.0] * 5
+    assert by_key["b"].ratio == [b / a for a, b in zip(by_key["a"].wall_us, by_key["b"].wall_us, strict=True)]
+
+
+def test_an_unavailable_variant_says_why_and_the_rest_run() -> None:
+    from benchmarks.measure import Unavailable
+
+    def missing() -> Subject:
+        raise Unavailable("not available")
+
+    measured = measure_sync(
+        [("a", "a", lambda: Subject(lambda: None)), ("m", "missing", missing)],
+        "a",
+        rounds=5,
+        seconds=0.0,
+        connections=lambda: 0,
+    )
+    a, m = measured.results
+    assert len(a.wall_us) == 5
+    assert m.unavailable == "not available"
+    assert m.wall_us == []

@@ -385,9 +385,11 @@ async def test_tls(driver: Driver, make_stack, otel: Otel, tmp_path, connection_
     ca.cert_pem.write_to_path(str(ca_file))
     layer = Tracing(connection_events=connection_events, **otel.tracing_kwargs())
     with run_server(make_app(ServerState()), ssl_context_files=(str(cert_file), str(key_file))) as (host, port):
-        client = driver.client(make_stack(layer, verify=str(ca_file)))
+        stack = make_stack(layer, verify=str(ca_file))
+        client = driver.client(stack)
         await client.get(f"https://{host}:{port}/echo")
         await client.aclose()
+        await stack.aclose()  # before the server stops: it would wait out the kept-alive connection
     span = otel.span()
     assert attrs(span)["tls.protocol.version"] in ("1.2", "1.3")
     assert attrs(span)["tls.cipher"]

@@ -17,7 +17,7 @@ import itertools
 import random
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import wireline
@@ -286,7 +286,7 @@ def stack_client(layers: Callable[[], list[Middleware]], base: str | None = None
     """A client builder for a stack of ``layers()`` over the env's base (or the base named ``base``)."""
 
     def build(env: Env, closers: list[Callable[[], Any]]) -> Any:
-        spec = env.spec() if base is None or not env.network else Env(env.flavor, env.asynchronous, base=base).spec()
+        spec = env.spec() if base is None or not env.network else replace(env, base=base).spec()
         stack = wireline.Stack(*layers(), transport=spec)
         closers.append(stack.aclose if env.asynchronous else stack.close)
         return _WithInfo(client_from(stack, env), {"stream_observers": observing_layers(stack, env.flavor)})

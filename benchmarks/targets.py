@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from benchmarks.cases import DEFAULT_BASE
 from benchmarks.report import signed, us
 
 if TYPE_CHECKING:
@@ -224,6 +225,64 @@ def builtin_costs(judge: Judge) -> Iterator[Verdict]:
         yield _verdict(judge, target, judge.delta(variant) <= limit, f"{signed(judge.delta(variant))} µs", context)
 
 
+def _fastest_full_stack(judge: Judge, group: str) -> VariantResult | None:
+    """The full default stack over the fastest base transport measured in ``group`` (not the default base)."""
+    for result in judge.run.groups:
+        if result.group.key == group:
+            over_bases = [
+                r
+                for r in result.measured.results
+                if r.key.startswith("full@") and r.key != f"full@{DEFAULT_BASE}" and r.unavailable is None
+            ]
+            return min(over_bases, key=lambda r: statistics.median(r.rounds(judge.metric)), default=None)
+    return None
+
+
+def fast_base_throughput(judge: Judge) -> Iterator[Verdict]:
+    """Issue 7: the full stack over the fastest base transport out-runs bare httpx and httpx2 clients."""
+    for concurrency, limits in ((16, {"httpx": 4.0, "httpx2": 1.5}), (64, {"httpx": 5.0, "httpx2": 2.0})):
+        for flavor, limit in limits.items():
+            group = f"requests/async/{flavor}/c{concurrency}"
+            target = (
+                f"full default stack over the fastest base ≥ {limit:g}× bare {flavor}'s requests/s "
+                f"at concurrency {concurrency}"
+            )
+            fastest = _fastest_full_stack(judge, group)
+            if fastest is None:
+                yield _not_measured(target, judge.why_missing(group, "full@aiohttp"))
+                continue
+            times = 1 / judge.ratio(fastest)
+            context = [f"{fastest.label}: {1e6 / fastest.median:,.0f} req/s (wall)"]
+            bare = judge.find(group, "bare")
+            if bare is not None:
+                context[0] += f", bare {flavor} {1e6 / bare.median:,.0f} req/s"
+            yield _verdict(judge, target, times >= limit, f"{times:.2f}× bare {flavor}'s requests/s", context)
+
+
+def fast_base_vs_aiohttp(judge: Judge) -> Iterator[Verdict]:
+    """Issue 7: the full stack over the fastest base costs ≤ 2.5× a bare aiohttp session per request."""
+    for concurrency in (1, 16, 64):
+        target = f"full default stack over the fastest base ≤ 2.5× bare aiohttp's cost per request (c={concurrency})"
+        ratios: list[tuple[float, str]] = []
+        missing = ""
+        for flavor in ("httpx", "httpx2"):
+            group = f"requests/async/{flavor}/c{concurrency}"
+            fastest, aiohttp = _fastest_full_stack(judge, group), judge.find(group, "aiohttp")
+            if fastest is None or aiohttp is None:
+                missing = missing or judge.why_missing(group, "full@aiohttp", "aiohttp")
+                continue
+            full_cost = statistics.median(fastest.rounds(judge.metric))
+            aiohttp_cost = statistics.median(aiohttp.rounds(judge.metric))
+            words = f"{flavor}: {fastest.label} {us(full_cost)} µs, aiohttp {us(aiohttp_cost)} µs"
+            ratios.append((full_cost / aiohttp_cost, words))
+        if not ratios:
+            yield _not_measured(target, missing)
+            continue
+        worst = max(ratio for ratio, _ in ratios)
+        context = [f"{words} ({ratio:.2f}×)" for ratio, words in ratios]
+        yield _verdict(judge, target, worst <= 2.5, f"worst {worst:.2f}× aiohttp's", context)
+
+
 def memory_growth(judge: Judge) -> Iterator[Verdict]:
     target = "no memory growth from round to round, full stack (≤ 256 KiB from first to last round)"
     measured = [m for m in judge.run.memory if m.unavailable is None and m.key == "full"]
@@ -244,6 +303,8 @@ TARGETS: list[Callable[[Judge], Iterator[Verdict]]] = [
     chunk_cost,
     builtin_costs,
     memory_growth,
+    fast_base_throughput,
+    fast_base_vs_aiohttp,
 ]
 
 
@@ -267,6 +328,9 @@ _SUMMARY: list[tuple[str, str, str, int, str]] = [
     ("full default stack, per SSE event", "stream/sync/httpx", "full", 1, "bare httpx"),
     ("full default stack, async httpx, 64 in flight", "requests/async/httpx/c64", "full", 1, "bare httpx"),
     ("full default stack, async httpx2, 64 in flight", "requests/async/httpx2/c64", "full", 1, "bare httpx2"),
+    ("… over aiohttp, async httpx, 64 in flight", "requests/async/httpx/c64", "full@aiohttp", 1, "bare httpx"),
+    ("… over aiohttp, async httpx2, 64 in flight", "requests/async/httpx2/c64", "full@aiohttp", 1, "bare httpx2"),
+    ("… over httpcore2, async httpx, 64 in flight", "requests/async/httpx/c64", "full@httpcore2", 1, "bare httpx"),
 ]
 
 SUMMARY_COLUMNS = ["what (sync, sequential unless said)", "adds, µs", "× baseline", "baseline"]

@@ -289,7 +289,8 @@ def stack_client(layers: Callable[[], list[Middleware]], base: str | None = None
         spec = env.spec() if base is None or not env.network else replace(env, base=base).spec()
         stack = wireline.Stack(*layers(), transport=spec)
         closers.append(stack.aclose if env.asynchronous else stack.close)
-        return _WithInfo(client_from(stack, env), {"stream_observers": observing_layers(stack, env.flavor)})
+        info = {"stream_observers": observing_layers(stack, env.flavor), "base": type(spec).name}
+        return _WithInfo(client_from(stack, env), info)
 
     return build
 

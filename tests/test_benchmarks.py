@@ -7,11 +7,13 @@ PASS / MISS by a real run), never a test's. What is checked is that every group 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,3 +147,17 @@ def test_an_unavailable_variant_says_why_and_the_rest_run() -> None:
     assert len(a.wall_us) == 5
     assert m.unavailable == "not available"
     assert m.wall_us == []
+
+
+@pytest.mark.parametrize("base", ["http", "httpcore2", "aiohttp"])
+def test_a_case_over_a_named_base_goes_over_the_network_through_it(base: str) -> None:
+    """``full@NAME`` measures NAME's pool on the network, not the in-memory stand-in."""
+    from benchmarks.cases import Env, stack_client
+
+    closers: list[Any] = []
+    built = stack_client(list, base=base)(Env("httpx", asynchronous=True, url="http://127.0.0.1:9"), closers)
+    try:
+        assert built.info["base"] == base
+    finally:
+        for close in closers:
+            asyncio.run(close())

@@ -150,6 +150,7 @@ class SessionTransport:
         connector.wireline_retries = spec.retries
         connector.wireline_local_address = spec.local_address
         connector.wireline_socket_options = spec.socket_options
+        connector.use_read_timed_handler()
         self._session = aiohttp.ClientSession(
             connector=connector,
             proxy=self._proxy,

@@ -361,6 +361,17 @@ def _header_items(headers: Any) -> list[tuple[str, str]]:
 class _Request(ClientRequest):
     """aiohttp's request, without the work of choosing headers for its users (see ``_REQUEST_CLASS``)."""
 
+    def update_headers(self, headers: Any) -> None:
+        # aiohttp adds the URL's Host, then the headers one by one, each Host replacing it in
+        # place. httpx puts its one Host header first, so building the multidict in one call
+        # gives the same headers in the same order; anything else goes aiohttp's way.
+        if headers and headers[0][0].lower() == "host":
+            built: CIMultiDict[str] = CIMultiDict(headers)
+            if len(built.getall("Host")) == 1:
+                self.headers = built
+                return
+        super().update_headers(headers)
+
     def update_auto_headers(self, skip_auto_headers: Any) -> None:
         # aiohttp would copy the headers and build a skip set to see which of its default headers
         # (Accept, Accept-Encoding, User-Agent) to add: all of them are skipped, so none is added,

@@ -57,7 +57,7 @@ class ObservedConnector(aiohttp.BaseConnector):
             return
         probe = ResponseHandler(loop=self._loop)
         if all(hasattr(probe, name) for name in ("_read_timeout", "_read_timeout_handle", "_loop")):
-            self._factory = functools.partial(ReadTimedHandler, loop=self._loop)
+            self._factory = functools.partial(ReadTimedHandler, loop=self._loop)  # type: ignore[assignment] # a subclass
 
     def open_connections(self) -> list[OpenConnection]:
         """The connections open now, active (in use) or idle (in the pool); safe from any thread."""

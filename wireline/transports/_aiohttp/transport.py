@@ -376,7 +376,7 @@ class _Request(ClientRequest):
         # aiohttp would copy the headers and build a skip set to see which of its default headers
         # (Accept, Accept-Encoding, User-Agent) to add: all of them are skipped, so none is added,
         # and the skip set (which Content-Type of a body is also checked against) is always the same.
-        self._skip_auto_headers = _SKIPPED_HEADERS
+        self._skip_auto_headers = _SKIPPED_HEADERS  # type: ignore[assignment] # read-only view: shared by all requests
 
 
 _SKIPPED_HEADERS = CIMultiDictProxy(CIMultiDict((name, None) for name in sorted(_SKIP_AUTO_HEADERS)))

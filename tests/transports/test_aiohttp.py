@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ import pytest
 import wireline
 from tests.servers import RunningServer, ServerState, make_app, run_server
 from tests.transports import misbehaving
+from wireline._flavors import get_flavor
 from wireline.transports import AiohttpTransport, Limits
+from wireline.transports._aiohttp import transport_class
+from wireline.transports._aiohttp.connector import ReadTimedHandler
 
 pytestmark = pytest.mark.anyio
 
@@ -155,3 +159,34 @@ class TestPools:
                 assert (response.status_code, response.content) == (413, b"too big!")
                 await asyncio.sleep(0.4)  # past the write timeout, with the body still unsent
             assert (await client.get(f"{server.url}/echo")).status_code == 200
+
+
+def _trickle(conn: Any, server: Any) -> None:
+    """Five chunks 0.1 s apart: each well inside a 0.25 s read timeout, all of them far beyond it."""
+    misbehaving.read_head(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+    for _ in range(5):
+        time.sleep(0.1)
+        conn.sendall(b"1\r\nx\r\n")
+    conn.sendall(b"0\r\n\r\n")
+    misbehaving.wait_for_client_to_leave(conn, server)
+
+
+class TestReadTimer:
+    """The read timeout's one timer per response (ReadTimedHandler): data moves its deadline."""
+
+    async def test_data_arriving_in_time_keeps_moving_the_deadline(self) -> None:
+        async with wireline.Stack(transport=AiohttpTransport()) as stack:
+            client = stack.async_client("httpx2", timeout=__import__("httpx2").Timeout(10, read=0.25))
+            with misbehaving.raw_server(_trickle) as raw:
+                response = await client.get(raw.url)
+            assert response.content == b"xxxxx"
+
+    async def test_connections_use_it(self) -> None:
+        """Should aiohttp's internals change, this fails and says the (slower) fallback is in use."""
+        flavor = get_flavor("httpx2")
+        pool = transport_class(flavor)(AiohttpTransport(), flavor)
+        session = pool._open()
+        connector: Any = session.connector
+        assert connector._factory.func is ReadTimedHandler
+        await pool.aclose()

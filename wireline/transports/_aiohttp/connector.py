@@ -8,6 +8,7 @@ connection events of ``request.extensions["trace"]``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import socket
 import weakref
@@ -15,12 +16,12 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import aiohttp
+from aiohttp.client_proto import ResponseHandler
 
 from wireline.transports._aiohttp.exchange import BODY_SENT, HEADERS_SENT, Exchange, current_exchange
 from wireline.transports.base import OpenConnection
 
 if TYPE_CHECKING:
-    from aiohttp.client_proto import ResponseHandler
     from aiohttp.client_reqrep import ClientRequest
     from aiohttp.tracing import Trace
 
@@ -28,6 +29,7 @@ __all__ = [
     "NetworkStream",
     "ObservedConnector",
     "PoolTimeoutError",
+    "ReadTimedHandler",
     "TCPConnector",
     "UnixConnector",
     "network_stream",
@@ -48,6 +50,14 @@ class ObservedConnector(aiohttp.BaseConnector):
     # The connections this connector made, with the origin each serves: written on the event loop
     # only, read (a snapshot) by open_connections() from any thread.
     wireline_origins: dict[Any, tuple[str, str, int]]
+
+    def use_read_timed_handler(self) -> None:
+        """Make this connector's connections with :class:`ReadTimedHandler` (when aiohttp's internals allow)."""
+        if not (_LAZY_READ_TIMER and isinstance(getattr(self, "_factory", None), functools.partial)):
+            return
+        probe = ResponseHandler(loop=self._loop)
+        if all(hasattr(probe, name) for name in ("_read_timeout", "_read_timeout_handle", "_loop")):
+            self._factory = functools.partial(ReadTimedHandler, loop=self._loop)  # type: ignore[assignment] # a subclass
 
     def open_connections(self) -> list[OpenConnection]:
         """The connections open now, active (in use) or idle (in the pool); safe from any thread."""
@@ -162,6 +172,50 @@ class ObservedConnector(aiohttp.BaseConnector):
             }
             await exchange.emit(f"{tls}.started", info)
             await exchange.emit(f"{tls}.complete", {"return_value": stream})
+
+
+class ReadTimedHandler(ResponseHandler):
+    """aiohttp's connection protocol, with a read timeout (``sock_read``) that is not re-armed per read.
+
+    aiohttp cancels its read timer and schedules a new one every time data arrives: two timer
+    handles per response (one when the request is sent, one for the data), each made, pushed on
+    the loop's heap and cancelled. Here data only moves the deadline; the one timer, when it goes
+    off, looks whether the deadline moved and waits the rest if so. The deadline is the same
+    (the last data plus the timeout), so a read times out exactly when aiohttp's would.
+    """
+
+    _wireline_deadline = 0.0
+
+    def _reschedule_timeout(self) -> None:
+        timeout = self._read_timeout
+        if not timeout:
+            self._drop_timeout()
+            return
+        loop = self._loop
+        deadline = self._wireline_deadline = loop.time() + timeout
+        handle = self._read_timeout_handle
+        if handle is not None:
+            if handle.when() <= deadline:
+                return  # the timer goes off first and finds the later deadline
+            handle.cancel()  # a shorter timeout than the armed one (Retry's idle timeout)
+        self._read_timeout_handle = loop.call_at(deadline, self._wireline_read_timer)
+
+    def _wireline_read_timer(self) -> None:
+        self._read_timeout_handle = None
+        deadline = self._wireline_deadline
+        if deadline > self._loop.time():  # data came since the timer was set: wait the rest
+            self._read_timeout_handle = self._loop.call_at(deadline, self._wireline_read_timer)
+        else:
+            self._on_read_timeout()
+
+
+# ReadTimedHandler overrides a private method of aiohttp's protocol and relies on its private
+# attributes (checked on a probe by use_read_timed_handler); should a version rename them,
+# connections keep aiohttp's own protocol: the same behaviour, one more timer per response.
+_LAZY_READ_TIMER = all(
+    callable(getattr(ResponseHandler, name, None))
+    for name in ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout")
+)
 
 
 class PoolTimeoutError(Exception):

@@ -12,6 +12,7 @@ import aiohttp
 import yarl
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.client_reqrep import ClientRequest
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from wireline.redaction import redact_url
 from wireline.transports._aiohttp.connector import (
@@ -150,6 +151,7 @@ class SessionTransport:
         connector.wireline_retries = spec.retries
         connector.wireline_local_address = spec.local_address
         connector.wireline_socket_options = spec.socket_options
+        connector.use_read_timed_handler()
         self._session = aiohttp.ClientSession(
             connector=connector,
             proxy=self._proxy,
@@ -188,9 +190,7 @@ class SessionTransport:
                 f"the aiohttp transport cannot use TLS over a Unix socket ({self._uds}); use the 'http' base transport"
             )
             raise flavor_error(flavor, "UnsupportedProtocol", msg, request)
-        headers = request.headers
-        encoding = headers.encoding
-        items = [(key.decode(encoding), value.decode(encoding)) for key, value in headers.raw]
+        items = _header_items(request.headers)
         data = self._body(request, exchange, items)
         options: dict[str, Any] = {}
         if (sni := request.extensions.get("sni_hostname")) is not None:
@@ -249,7 +249,7 @@ class SessionTransport:
         connector = session.connector
         assert connector is not None  # noqa: S101 - the session is open
         target = _aiohttp_url(exchange.request.url)
-        request = ClientRequest(
+        request = _REQUEST_CLASS(
             method,
             target,
             headers=items,
@@ -339,6 +339,55 @@ class SessionTransport:
     def __repr__(self) -> str:
         shown = f" through {redact_url(self._spec.proxy)}" if self._spec.proxy else ""
         return f"<wireline aiohttp transport ({self._flavor.name}){shown}>"
+
+
+def _header_items(headers: Any) -> list[tuple[str, str]]:
+    """The request's headers as aiohttp takes them: text, in order, duplicates kept.
+
+    ``Headers.encoding`` decodes every header once more to guess the encoding; nearly always the
+    headers are ASCII, which each of its candidates decodes alike, so that guess is made only when
+    a header is not (or when the encoding was set explicitly).
+    """
+    raw = headers.raw
+    if getattr(headers, "_encoding", None) is None:
+        try:
+            return [(key.decode("ascii"), value.decode("ascii")) for key, value in raw]
+        except UnicodeDecodeError:
+            pass
+    encoding = headers.encoding
+    return [(key.decode(encoding), value.decode(encoding)) for key, value in raw]
+
+
+class _Request(ClientRequest):
+    """aiohttp's request, without the work of choosing headers for its users (see ``_REQUEST_CLASS``)."""
+
+    def update_headers(self, headers: Any) -> None:
+        # aiohttp adds the URL's Host, then the headers one by one, each Host replacing it in
+        # place. httpx puts its one Host header first, so building the multidict in one call
+        # gives the same headers in the same order; anything else goes aiohttp's way.
+        if headers and headers[0][0].lower() == "host":
+            built: CIMultiDict[str] = CIMultiDict(headers)
+            if len(built.getall("Host")) == 1:
+                self.headers = built
+                return
+        super().update_headers(headers)
+
+    def update_auto_headers(self, skip_auto_headers: Any) -> None:
+        # aiohttp would copy the headers and build a skip set to see which of its default headers
+        # (Accept, Accept-Encoding, User-Agent) to add: all of them are skipped, so none is added,
+        # and the skip set (which Content-Type of a body is also checked against) is always the same.
+        self._skip_auto_headers = _SKIPPED_HEADERS  # type: ignore[assignment] # read-only view: shared by all requests
+
+
+_SKIPPED_HEADERS = CIMultiDictProxy(CIMultiDict((name, None) for name in sorted(_SKIP_AUTO_HEADERS)))
+# _Request relies on every header aiohttp adds being skipped, and on where aiohttp keeps the skip
+# set; should either change, requests are aiohttp's own class (the same behaviour, a little slower).
+_REQUEST_CLASS: type[ClientRequest] = (
+    _Request
+    if {*ClientRequest.DEFAULT_HEADERS, "User-Agent"} <= _SKIPPED_HEADERS.keys()
+    and "_skip_auto_headers" in vars(ClientRequest)
+    else ClientRequest
+)
 
 
 def _basic_auth(user: str, password: str) -> str:

@@ -86,7 +86,7 @@ def _spanning(row: list[str]) -> bool:
 def text_table(columns: list[str], rows: list[list[str]]) -> str:
     sized = [columns, *(row for row in rows if not _spanning(row))]
     widths = [max(len(row[i]) for row in sized) for i in range(len(columns))]
-    widths[0] = max(widths[0], *(len(row[0]) for row in rows))
+    widths[0] = max([widths[0], *(len(row[0]) for row in rows)])  # rows may be empty: a run of a few groups
     lines = []
     for row in [columns, *rows]:
         if _spanning(row):

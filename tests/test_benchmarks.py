@@ -161,3 +161,10 @@ def test_a_case_over_a_named_base_goes_over_the_network_through_it(base: str) ->
     finally:
         for close in closers:
             asyncio.run(close())
+
+
+def test_a_table_with_no_rows_prints_its_header() -> None:
+    """A run of a few groups may have no summary rows: the table is its header, not a crash."""
+    from benchmarks.report import text_table
+
+    assert text_table(["what", "adds, µs"], []) == "what  adds, µs"

@@ -176,3 +176,25 @@ async def test_no_secret_in_logs_spans_metrics_reprs_or_errors(  # noqa: PLR0917
     if "tracing" in SETS[which]:
         assert len(otel.spans()) >= 4
         assert any("gen_ai.input.messages" in (span.attributes or {}) for span in otel.spans())
+
+
+def test_route_names_are_redacted_once_and_again_after_new_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logging and Tracing cache a route's redacted name; rules added later still apply to it."""
+    from wireline.middleware import _http
+    from wireline.redaction import Redactor
+
+    redactor = Redactor()
+    monkeypatch.setattr(_http, "redactor", redactor)
+    monkeypatch.setattr(_http, "_route_names", {})
+
+    class Route:
+        name = f"via http://user:{secret('route')}@proxy.example:3128 team-7f3a"
+
+    first = _http.route_name(Route())
+    assert MARK not in first
+    assert _http.route_name(Route()) is first  # cached: no second redaction
+    assert "team-7f3a" in first
+    redactor.add(patterns=[r"team-[0-9a-f]+"])
+    again = _http.route_name(Route())
+    assert "team-7f3a" not in again
+    assert MARK not in again

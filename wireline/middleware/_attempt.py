@@ -21,7 +21,7 @@ from wireline._faults import report_once
 from wireline.extensions import ROUTE
 from wireline.genai.reading import ResponseParser
 from wireline.middleware._ends import End, Pending
-from wireline.middleware._http import capture_headers, error_type, protocol_version, provider_request_id
+from wireline.middleware._http import capture_headers, error_type, protocol_version, provider_request_id, route_name
 from wireline.redaction import default as redactor
 from wireline.streams import observe
 
@@ -233,7 +233,7 @@ class Attempt(Pending):
             attributes[CONNECTION_REUSED] = self.reused
         route = request_extensions.get(ROUTE)
         if route is not None:
-            attributes[ROUTE_NAME] = redactor.text(str(getattr(route, "name", route)))
+            attributes[ROUTE_NAME] = route_name(route)
         if status >= 400:  # noqa: PLR2004 - the conventions' rule: 4xx and 5xx are errors on a client span
             self.error_type = str(status)
         elif self.genai is not None:

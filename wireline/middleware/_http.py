@@ -16,6 +16,7 @@ __all__ = [
     "header_items",
     "protocol_version",
     "provider_request_id",
+    "route_name",
     "url_facts",
 ]
 
@@ -74,6 +75,29 @@ def url_facts(url: Any) -> UrlFacts:
             _url_facts.clear()
         _url_facts[parsed] = facts
     return facts
+
+
+# Route name -> (the redaction rules it was redacted under, its redacted text). A stack has a few
+# routes, and every request through a router names one: Logging and Tracing both show it, and
+# redacting it afresh costs four regular-expression passes each time. Entries made under rules
+# since changed (``Redactor.add``) are redone: ``add`` replaces ``secret_headers`` last, so a new
+# set there means every rule ``text()`` reads is new too.
+_route_names: dict[str, tuple[Any, str]] = {}
+_ROUTES_KEPT: Final = 256
+
+
+def route_name(route: Any) -> str:
+    """The name of the route a routing layer chose (``wireline.route``), redacted."""
+    name = str(getattr(route, "name", route))
+    rules = redactor.secret_headers  # its identity says which rules redacted a cached name
+    entry = _route_names.get(name)
+    if entry is not None and entry[0] is rules:
+        return entry[1]
+    text = redactor.text(name)
+    if len(_route_names) >= _ROUTES_KEPT:  # names made up per request (unusual): start over
+        _route_names.clear()
+    _route_names[name] = (rules, text)
+    return text
 
 
 _VERSIONS: Final = {"HTTP/1.1": "1.1", "HTTP/2": "2", "HTTP/2.0": "2", "HTTP/3": "3", "HTTP/1.0": "1.0"}

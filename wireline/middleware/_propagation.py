@@ -87,7 +87,10 @@ def _put(headers: Any, name: str, value: str) -> None:
     triples = getattr(headers, "_list", None)
     if type(triples) is list:
         key = name.encode("ascii")
-        if not any(lower == key for _, lower, _ in triples):
+        for _, lower, _ in triples:  # a plain loop: a generator for any() costs more than the scan
+            if lower == key:
+                break
+        else:
             triples.append((key, key, value.encode("ascii")))
             return
     if name not in headers or not _signed(headers, name):

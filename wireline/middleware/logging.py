@@ -55,7 +55,7 @@ from wireline.extensions import ATTEMPT, PROVIDER, RESEND_COUNT, ROUTE, SPAN
 from wireline.genai.framing import Decoder, FramingError, decoder_for
 from wireline.genai.hosts import provider_for_host
 from wireline.middleware import _ends
-from wireline.middleware._http import attempt_of, error_type, provider_request_id, url_facts
+from wireline.middleware._http import attempt_of, error_type, provider_request_id, route_name, url_facts
 from wireline.middleware.base import Middleware
 from wireline.redaction import default as redactor
 
@@ -339,13 +339,13 @@ def _context(fields: dict[str, Any], extensions: Any) -> None:
     """The route a routing layer chose, and the attempt's trace and span ids (from ``Tracing``)."""
     route = extensions.get(ROUTE)
     if route is not None:
-        fields["route"] = redactor.text(str(getattr(route, "name", route)))
+        fields["route"] = route_name(route)
     span = extensions.get(SPAN)
     if span is not None:
         context = span.get_span_context()
         if context.is_valid:
-            fields["trace_id"] = format(context.trace_id, "032x")
-            fields["span_id"] = format(context.span_id, "016x")
+            fields["trace_id"] = f"{context.trace_id:032x}"
+            fields["span_id"] = f"{context.span_id:016x}"
 
 
 #: Bytes read past a capture's cap, so that a secret the cap cuts through is still seen whole and redacted.

@@ -2,8 +2,9 @@
 
 It starts a server on 127.0.0.1 that imitates the LLM providers' APIs, builds one stack of the
 built-in layers (Logging, Retry, Tracing, ProxyRouter), sends sync, async and streamed requests
-through it with httpx and httpx2 clients and with every provider SDK that is installed, and
-prints what each layer did: the log events, the spans, the retries, the shared connections. It
+through it with httpx and httpx2 clients and with every provider SDK that is installed, swaps the
+base transport for a faster pool in one word (the same layers over aiohttp's), and prints what each
+layer did: the log events, the spans, the retries, the shared connections. It
 needs no network and no API key, and exits 0 when every check passed (1 otherwise).
 
 The demo is an application, so unlike the library it configures structlog (to collect the
@@ -222,6 +223,34 @@ def scene_pool(scene: Scene) -> None:
         scene.check(ok=still == OK, what="closing one client left the pool working for the other")
 
 
+FAN_OUT = 32  # concurrent calls in the fast-pool scene
+
+
+def scene_fast_pool(scene: Scene) -> None:
+    """The same layers over aiohttp's pool, chosen in one word; httpcore2's when aiohttp is missing."""
+    name = "aiohttp" if importlib.util.find_spec("aiohttp") else "httpcore2"
+    if name == "httpcore2" and not importlib.util.find_spec("httpcore2"):
+        _say("a faster pool, in one word")
+        print("   (install wireline[aiohttp] or wireline[httpx2] to see a faster base transport)")
+        return
+    _say(f"a faster pool, in one word: the same layers over {name!r}, {FAN_OUT} calls at once (async)")
+    fast = scene.stack.with_transport(wireline.Stack.from_config({"transport": {"use": name}}).base)
+
+    async def fan_out() -> list[int]:
+        async with fast, fast.async_client(base_url=scene.server.url) as c:
+            replies = await asyncio.gather(*(c.post(CHAT, json={"messages": []}) for _ in range(FAN_OUT)))
+        return [reply.status_code for reply in replies]
+
+    with _fresh(scene):
+        statuses = asyncio.run(fan_out())
+        print(f"   base: {fast.base!r}")
+        ports = {r.client_port for r in scene.server.received}
+        print(f"   {statuses.count(OK)} of {FAN_OUT} answered 200 over {len(ports)} pooled connection(s)")
+        scene.check(ok=statuses == [OK] * FAN_OUT, what=f"every call over {name!r} succeeded")
+        scene.check(ok=len(scene.telemetry.events) == FAN_OUT, what="Logging wrote one event per call, as before")
+        _check_spans(scene, FAN_OUT)
+
+
 @dataclass(frozen=True)
 class SDKCall:
     """How to call one SDK against the imitation server: build kwargs, a plain and a streamed call."""
@@ -377,6 +406,7 @@ SCENES: list[Callable[[Scene], None]] = [
     scene_stream,
     scene_retry,
     scene_pool,
+    scene_fast_pool,
     scene_sdks,
     scene_secrets,
     scene_explain,

@@ -90,20 +90,19 @@ class Run:
     memory: list[memory.MemoryResult] = field(default_factory=list)
     elapsed: float = 0.0
 
+    def group(self, key: str) -> GroupResult | None:
+        """The result of the group called ``key`` (None when it was not run)."""
+        return next((result for result in self.groups if result.group.key == key), None)
+
     def find(self, group: str, key: str) -> VariantResult | None:
         """The measured variant ``key`` of group ``group`` (None when not run or not available)."""
-        for result in self.groups:
-            if result.group.key == group:
-                found = result.get(key)
-                return found if found is not None and found.unavailable is None else None
-        return None
+        found = self.variant(group, key)
+        return found if found is not None and found.unavailable is None else None
 
     def variant(self, group: str, key: str) -> VariantResult | None:
         """As :meth:`find`, but an unavailable variant is returned too (to say why)."""
-        for result in self.groups:
-            if result.group.key == group:
-                return result.get(key)
-        return None
+        result = self.group(group)
+        return result.get(key) if result is not None else None
 
     def to_json(self) -> dict[str, Any]:
         options = self.options

@@ -62,6 +62,15 @@ class Judge:
     def delta(self, variant: VariantResult, per: float = 1) -> float:
         return statistics.median(variant.deltas(self.metric)) / per
 
+    def over_bare_stack(self, group: str, variant: VariantResult) -> float | None:
+        """``variant``'s cost over the stack with no layers of ``group`` (None when that was not measured).
+
+        A layer's own cost: a stack's client can be cheaper than a bare one (its responses carry
+        their header encoding), and that saving must not pass for the layer being cheap.
+        """
+        stack = self.find(group, "stack-0")
+        return None if stack is None else self.delta(variant) - self.delta(stack)
+
     def ratio(self, variant: VariantResult) -> float:
         return statistics.median(variant.ratios(self.metric))
 
@@ -86,7 +95,7 @@ class Judge:
         for key in keys:
             variant = self.run.variant(group, key)
             if variant is None:
-                ran = any(result.group.key == group for result in self.run.groups)
+                ran = self.run.group(group) is not None
                 return f"{key} not in {group}" if ran else f"{group} was not run in this mode"
             if variant.unavailable is not None:
                 return f"{variant.label}: {variant.unavailable}"
@@ -167,10 +176,11 @@ def tracing_vs_contrib(judge: Judge) -> Iterator[Verdict]:
         yield _not_measured(target, judge.why_missing(group, "tracing", "otel-contrib"))
         return
     contrib_cost = judge.delta(contrib)
-    # Tracing's own cost is over the stack with no layers (a stack's client can be cheaper than a
-    # bare one); the contrib instruments a bare client, so its cost is over bare httpx.
-    stack = judge.find(group, "stack-0")
-    own = judge.delta(tracing) - (judge.delta(stack) if stack is not None else 0.0)
+    # Tracing's own cost is over the stack with no layers; the contrib instruments a bare client,
+    # so its cost is over bare httpx.
+    own = judge.over_bare_stack(group, tracing)
+    if own is None:
+        own = judge.delta(tracing)
     share = own / contrib_cost if contrib_cost > 0 else float("inf")
     context = [
         f"sync httpx round trip: Tracing {signed(own)} µs over the bare stack, contrib {judge.words(contrib)}",
@@ -218,17 +228,14 @@ def builtin_costs(judge: Judge) -> Iterator[Verdict]:
     ):
         target = f"{name} ≤ {limit:g} µs per request {words} (its own cost over the bare stack, sync httpx)"
         variant, stack = judge.find(group, key), judge.find(group, "stack-0")
-        if variant is None or stack is None:
+        cost = judge.over_bare_stack(group, variant) if variant is not None else None
+        if variant is None or stack is None or cost is None:
             yield _not_measured(target, judge.why_missing(group, key, "stack-0"))
             continue
-        # Judged against the stack with no layers, not against bare httpx: a stack's client can be
-        # cheaper than a bare one, and that saving must not pass for the layer being cheap.
-        cost = judge.delta(variant) - judge.delta(stack)
         context = [f"round trip vs bare httpx: {judge.words(variant)}; the stack with no layers: {judge.words(stack)}"]
         in_memory = judge.find("memory-requests/sync/httpx", key)
-        in_memory_stack = judge.find("memory-requests/sync/httpx", "stack-0")
-        if in_memory is not None and in_memory_stack is not None:
-            own = judge.delta(in_memory) - judge.delta(in_memory_stack)
+        own = judge.over_bare_stack("memory-requests/sync/httpx", in_memory) if in_memory is not None else None
+        if own is not None:
             context.append(f"in memory (no I/O), over the bare stack: {signed(own)} µs")
         if key == "retry":
             peer = judge.find(group, "httpx-retries")
@@ -239,15 +246,15 @@ def builtin_costs(judge: Judge) -> Iterator[Verdict]:
 
 def _fastest_full_stack(judge: Judge, group: str) -> VariantResult | None:
     """The full default stack over the fastest base transport measured in ``group`` (not the default base)."""
-    for result in judge.run.groups:
-        if result.group.key == group:
-            over_bases = [
-                r
-                for r in result.measured.results
-                if r.key.startswith("full@") and r.key != f"full@{DEFAULT_BASE}" and r.unavailable is None
-            ]
-            return min(over_bases, key=lambda r: statistics.median(r.rounds(judge.metric)), default=None)
-    return None
+    result = judge.run.group(group)
+    if result is None:
+        return None
+    over_bases = [
+        r
+        for r in result.measured.results
+        if r.key.startswith("full@") and r.key != f"full@{DEFAULT_BASE}" and r.unavailable is None
+    ]
+    return min(over_bases, key=lambda r: statistics.median(r.rounds(judge.metric)), default=None)
 
 
 def fast_base_throughput(judge: Judge) -> Iterator[Verdict]:

@@ -7,7 +7,8 @@ end — is the same for all of them, so every client case works in every kind of
 
 To add a case, add it to :func:`_catalogue` and name its key in the groups that should run it
 (benchmarks/plan.py). Base transports need nothing here: every transport registered in the
-``wireline.transports`` entry-point group gets its cases generated (``full@NAME``, ``stack-0@NAME``).
+``wireline.transports`` entry-point group gets its cases generated (``client@NAME``, ``stack-0@NAME``,
+``full@NAME``).
 """
 
 from __future__ import annotations
@@ -291,6 +292,24 @@ def stack_client(layers: Callable[[], list[Middleware]], base: str | None = None
         closers.append(stack.aclose if env.asynchronous else stack.close)
         info = {"stream_observers": observing_layers(stack, env.flavor), "base": type(spec).name}
         return _WithInfo(client_from(stack, env), info)
+
+    return build
+
+
+def base_client(base: str) -> Callable[[Env, list[Callable[[], Any]]], Any]:
+    """A client builder: the env's client straight over the base transport named ``base``, no stack.
+
+    The floor of every stack over that base: what the httpx/httpx2 client API and the base
+    transport cost together before a stack or any layer adds to them.
+    """
+
+    def build(env: Env, _closers: list[Callable[[], Any]]) -> Any:
+        if not env.network:
+            raise Unavailable("n/a in memory")
+        spec = replace(env, base=base).spec()
+        transport = spec.build(get_flavor(env.flavor), asynchronous=env.asynchronous)
+        client = (env.http.AsyncClient if env.asynchronous else env.http.Client)(transport=transport)
+        return _WithInfo(client, {"base": type(spec).name})  # closing the client closes the transport
 
     return build
 
@@ -661,11 +680,12 @@ def _builtin_alone(name: str) -> Callable[[], list[Middleware]]:
 
 
 def _base_cases() -> list[Case]:
-    """For each registered base transport but the default: the stack alone and the full stack over it."""
+    """For each registered base transport but the default: the client over it alone, the stack, the full stack."""
     cases = []
     for name in base_transports():
         if name == DEFAULT_BASE:
             continue
+        cases.append(client_case(f"client@{name}", f"{{flavor}} client over {name}, no stack", base_client(name)))
         cases.append(client_case(f"stack-0@{name}", f"stack, no layers, over {name}", stack_client(_NONE, name)))
         cases.append(
             client_case(f"full@{name}", f"full default stack over {name}", stack_client(full_default_stack, name))

@@ -1,8 +1,8 @@
 """Which groups run in which mode (smoke, quick, full): the one place that lists them.
 
 A group is a table: variants measured side by side against one baseline. Adding a case to a group
-is adding its key to a tuple here; cases generated for registered base transports (``full@NAME``,
-``stack-0@NAME``) join the groups that ask for them through :func:`_with_bases`.
+is adding its key to a tuple here; cases generated for registered base transports (``client@NAME``,
+``stack-0@NAME``, ``full@NAME``) join the groups that ask for them through :func:`_with_bases`.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ _STREAM_CASES = (
     "logging",
     "tracing",
 )
-_BASES = ("stack-0@", "full@")
+_BASES = ("client@", "stack-0@", "full@")
 
 
 def _without(cases: tuple[str, ...], *dropped: str) -> tuple[str, ...]:
@@ -236,7 +236,7 @@ def _quick() -> list[Group]:
         _in_memory("httpx", in_memory, asynchronous=False),
         _chunks("httpx", ("bare", "observe-1", "observe-5", "full"), asynchronous=False, events=1000),
         _requests("httpx", _with_bases(_without(_SEQUENTIAL, "client-per-request"), "full@"), asynchronous=False),
-        _requests("httpx", _with_bases(concurrent, "full@"), asynchronous=True, concurrency=64),
+        _requests("httpx", _with_bases(concurrent, *_BASES), asynchronous=True, concurrency=64),
         _stream("httpx", ("raw", "bare", "observe-5", "full"), asynchronous=False, events=1000),
         _shared_pool("httpx", 64),
         _openai(asynchronous=False),
@@ -252,10 +252,13 @@ def _smoke() -> list[Group]:
         _layers("httpx2", asynchronous=True),
         _in_memory("httpx", ("bare", "stack-0", "flow-20", *_BUILTINS, *_PEERS), asynchronous=True),
         _chunks("httpx2", ("bare", "observe-1", "observe-5", "full"), asynchronous=False, events=50),
+        _requests("httpx", _with_bases((*every_client_case, "client-per-request"), *_BASES), asynchronous=False),
         _requests(
-            "httpx", _with_bases((*every_client_case, "client-per-request"), "stack-0@", "full@"), asynchronous=False
+            "httpx2",
+            _with_bases(("aiohttp", *every_client_case, "client-per-request"), *_BASES),
+            asynchronous=True,
+            concurrency=4,
         ),
-        _requests("httpx2", ("aiohttp", *every_client_case, "client-per-request"), asynchronous=True, concurrency=4),
         _stream("httpx", ("raw", "aiohttp", "bare", "observe-1", "full"), asynchronous=True, events=20),
         _stream("httpx2", ("raw", "bare", "observe-1"), asynchronous=False, events=20),
         _per_call("httpx", asynchronous=False),

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from benchmarks.measure import Subject, measure_sync
@@ -87,6 +88,7 @@ def test_smoke_run_covers_every_group_and_case(tmp_path: Path) -> None:
     ran = {v["key"] for g in data["groups"] for v in g["variants"] if "unavailable" not in v}
     assert {"raw", "raw-pipelined", "aiohttp", "bare", "otel-contrib", "httpx-retries", "hook-20", "flow-20"} <= ran
     assert {"calls-flow-20", "observe-5", "per-call-stack", "sdk-one-stack", "client-per-request"} <= ran
+    assert {"client@aiohttp", "client@httpcore2", "stack-0@aiohttp", "full@aiohttp", "full@httpcore2"} <= ran
     assert measured > 60
     assert [m["key"] for m in data["memory"]] == ["bare", "full", "bare", "full"]
     assert all(m["rss_kib_per_round"] for m in data["memory"] if not m["unavailable"])
@@ -161,6 +163,25 @@ def test_a_case_over_a_named_base_goes_over_the_network_through_it(base: str) ->
     finally:
         for close in closers:
             asyncio.run(close())
+
+
+@pytest.mark.parametrize("base", ["http", "httpcore2", "aiohttp"])
+def test_a_client_over_a_named_base_has_no_stack_between(base: str) -> None:
+    """``client@NAME`` is the floor under ``stack-0@NAME``: the client straight over NAME's pool."""
+    from benchmarks.cases import Env, base_client
+    from benchmarks.measure import Unavailable
+    from wireline.transports._built import AsyncStackTransport
+
+    built = base_client(base)(Env("httpx", asynchronous=True, url="http://127.0.0.1:9"), [])
+    try:
+        assert built.info["base"] == base
+        transport = built.client._transport  # what the client sends through
+        assert not isinstance(transport, AsyncStackTransport)
+        assert isinstance(transport, httpx.AsyncBaseTransport)
+    finally:
+        asyncio.run(built.client.aclose())
+    with pytest.raises(Unavailable, match="n/a in memory"):
+        base_client(base)(Env("httpx", asynchronous=True), [])
 
 
 def test_a_table_with_no_rows_prints_its_header() -> None:

@@ -299,8 +299,9 @@ def stack_client(layers: Callable[[], list[Middleware]], base: str | None = None
 def base_client(base: str) -> Callable[[Env, list[Callable[[], Any]]], Any]:
     """A client builder: the env's client straight over the base transport named ``base``, no stack.
 
-    The floor of every stack over that base: what the httpx/httpx2 client API and the base
-    transport cost together before a stack or any layer adds to them.
+    What the httpx/httpx2 client API and the base transport cost together, before a stack or any
+    layer adds to them. (A stack's httpx client is a little cheaper still: it skips cookie
+    extraction for responses that set no cookie, so the targets take the cheaper of the two.)
     """
 
     def build(env: Env, _closers: list[Callable[[], Any]]) -> Any:

@@ -262,7 +262,7 @@ def _floor(judge: Judge, group: str, full: VariantResult) -> VariantResult | Non
 
     ``client@NAME`` (the client straight over the transport) or ``stack-0@NAME`` (a stack with no
     layers, whose httpx client skips cookie extraction for responses without cookies): printed
-    beside the issue-7 targets, it is what the client API and that base cost before any layer.
+    beside the fast-base targets, it is what the client API and that base cost before any layer.
     """
     name = full.key.partition("@")[2]
     found = [v for v in (judge.find(group, f"client@{name}"), judge.find(group, f"stack-0@{name}")) if v is not None]

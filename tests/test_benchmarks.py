@@ -167,7 +167,7 @@ def test_a_case_over_a_named_base_goes_over_the_network_through_it(base: str) ->
 
 @pytest.mark.parametrize("base", ["http", "httpcore2", "aiohttp"])
 def test_a_client_over_a_named_base_has_no_stack_between(base: str) -> None:
-    """``client@NAME`` is the floor under ``stack-0@NAME``: the client straight over NAME's pool."""
+    """``client@NAME`` measures the client straight over NAME's pool, no stack transport between."""
     from benchmarks.cases import Env, base_client
     from benchmarks.measure import Unavailable
     from wireline.transports._built import AsyncStackTransport

@@ -145,6 +145,15 @@ def full_stack_sequential(judge: Judge) -> Iterator[Verdict]:
         yield _verdict(judge, target, judge.ratio(full) <= 1.10, f"{judge.ratio_words(full)} bare", context)
 
 
+def _wall_rates(judge: Judge, group: str, variant: VariantResult, flavor: str) -> str:
+    """``wall: LABEL N req/s, bare FLAVOR M req/s``: the requests per second a reader compares."""
+    text = f"wall: {variant.label} {1e6 / variant.median:,.0f} req/s"
+    bare = judge.find(group, "bare")
+    if bare is not None:
+        text += f", bare {flavor} {1e6 / bare.median:,.0f} req/s"
+    return text
+
+
 def full_stack_throughput(judge: Judge) -> Iterator[Verdict]:
     for flavor in ("httpx", "httpx2"):
         group = f"requests/async/{flavor}/c64"
@@ -154,10 +163,7 @@ def full_stack_throughput(judge: Judge) -> Iterator[Verdict]:
             yield _not_measured(target, judge.why_missing(group, "full"))
             continue
         throughput = 1 / judge.ratio(full)
-        context = [f"wall: full stack {1e6 / full.median:,.0f} req/s"]
-        bare = judge.find(group, "bare")
-        if bare is not None:
-            context[0] += f", bare {1e6 / bare.median:,.0f} req/s"
+        context = [_wall_rates(judge, group, full, flavor)]
         same_pool = judge.find(group, "bare-wl-limits")
         if same_pool is not None:
             share = statistics.median(same_pool.rounds(judge.metric)) / statistics.median(full.rounds(judge.metric))
@@ -283,10 +289,7 @@ def fast_base_throughput(judge: Judge) -> Iterator[Verdict]:
                 yield _not_measured(target, judge.why_missing(group, "full@aiohttp"))
                 continue
             times = 1 / judge.ratio(fastest)
-            context = [f"{fastest.label}: {1e6 / fastest.median:,.0f} req/s (wall)"]
-            bare = judge.find(group, "bare")
-            if bare is not None:
-                context[0] += f", bare {flavor} {1e6 / bare.median:,.0f} req/s"
+            context = [_wall_rates(judge, group, fastest, flavor)]
             floor = _floor(judge, group, fastest)
             if floor is not None:
                 context.append(f"before any layer, {floor.label}: {1 / judge.ratio(floor):.2f}× bare {flavor}'s")

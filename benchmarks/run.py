@@ -193,13 +193,15 @@ def execute(options: Options, *, progress: Callable[[str], None] | None = None) 
             say(f"[{index}/{len(groups)}] {group.key} ({placement})")
             t0 = time.perf_counter()
             measured = _measure(group, options, server)
-            run.groups.append(GroupResult(group, placement, measured, time.perf_counter() - t0))
+            run.groups.append(GroupResult(group, placement, measured, round(time.perf_counter() - t0, 2)))
         if not options.only or re.search(options.only, "memory"):
             placement = environment.pin_client(environment.resolve(options.placement, concurrent=False))
             say(f"memory: {options.memory_requests} requests per variant ({placement})")
             run.memory = memory.measure_all(server.url, options.memory_requests, options.memory_rounds, placement)
     run.load_after = environment.load_average()
-    run.elapsed = time.perf_counter() - started
+    # Rounded here as the JSON keeps it, so a saved run prints the same "(N s)" as the live one did
+    # (rounding 13.46 to 13.5 on saving, then to 14 on printing, made the two differ).
+    run.elapsed = round(time.perf_counter() - started, 1)
     environment.shutdown_telemetry()
     return run
 

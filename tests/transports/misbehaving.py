@@ -198,6 +198,47 @@ def keep_alive_answers(conn: socket.socket, server: RawServer) -> None:
             conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body) + body)
 
 
+def informational_answers_first(conn: socket.socket, server: RawServer) -> None:
+    """Answer with 100 Continue and 103 Early Hints before the final answer, all in one write."""
+    read_head(conn)
+    conn.sendall(
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-final: yes\r\n\r\nfinal"
+    )
+    wait_for_client_to_leave(conn, server)
+
+
+def echo_request_head(conn: socket.socket, server: RawServer) -> None:
+    """Answer every request on the connection with its own bytes up to the end of its body (a small body)."""
+    conn.settimeout(0.05)
+    waited = 0.0
+    data = b""
+    while not server.stop.is_set() and waited < _WAIT_LIMIT:
+        try:
+            chunk = conn.recv(65536)
+        except TimeoutError:
+            waited += 0.05
+            continue
+        if not chunk:
+            return
+        data += chunk
+        while b"\r\n\r\n" in data:
+            head, rest = data.split(b"\r\n\r\n", 1)
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            if len(rest) < length:
+                break
+            seen, data = head + b"\r\n\r\n" + rest[:length], rest[length:]
+            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(seen) + seen)
+
+
 def answer_before_reading_body(conn: socket.socket, server: RawServer) -> None:
     """Refuse a request by its headers (413) without reading its body, then close."""
     read_head(conn)

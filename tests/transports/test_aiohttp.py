@@ -190,3 +190,80 @@ class TestReadTimer:
         connector: Any = session.connector
         assert connector._factory.func is ReadTimedHandler
         await pool.aclose()
+
+
+class TestWrittenOnTheWire:
+    """Requests with no proxy and no body or a small one skip aiohttp's request and response objects."""
+
+    @staticmethod
+    async def _heads_seen(spec: Any, flavor: str, url: str) -> list[bytes]:
+        """What the server received for a GET with a query, a small POST and a header sent as bytes."""
+        async with wireline.Stack(transport=spec) as stack:
+            client = stack.async_client(flavor)
+            return [
+                (await client.get(f"{url}/v1/models?limit=2&q=a%20b")).content,
+                (await client.post(f"{url}/v1/chat", json={"m": "x"}, headers={"x-raw": b"caf\xe9"})).content,
+                (await client.request("DELETE", f"{url}/v1/files/1", content=b"")).content,
+            ]
+
+    @pytest.mark.parametrize("flavor", ["httpx", "httpx2"])
+    async def test_the_bytes_sent_are_httpcores(self, flavor: str) -> None:
+        """Byte for byte what httpcore writes: the headers as the client set them, in order, not re-encoded."""
+        from wireline.transports import HTTPTransport
+
+        with misbehaving.raw_server(misbehaving.echo_request_head) as raw:
+            over_aiohttp = await self._heads_seen(AiohttpTransport(), flavor, raw.url)
+            over_httpcore = await self._heads_seen(HTTPTransport(), flavor, raw.url)
+        assert over_aiohttp == over_httpcore
+        assert b"\r\nx-raw: caf\xe9\r\n" in over_aiohttp[1]
+
+    async def test_a_pool_that_keeps_no_connection_asks_the_server_to_close(self) -> None:
+        """With keepalive_expiry=0 a request without a Connection header says ``Connection: close``,
+        as aiohttp says it; one with its own (httpx clients send ``keep-alive``) keeps it, not doubled."""
+        async with wireline.Stack(transport=AiohttpTransport(limits=Limits(keepalive_expiry=0))) as stack:
+            client = stack.async_client("httpx2")
+            with misbehaving.raw_server(misbehaving.echo_request_head) as raw:
+                request = client.build_request("GET", raw.url)
+                del request.headers["Connection"]
+                bare = (await client.send(request)).content
+                own = (await client.get(raw.url)).content
+        assert bare.endswith(b"\r\nConnection: close\r\n\r\n")
+        assert own.lower().count(b"\r\nconnection:") == 1
+        assert b"\r\nConnection: keep-alive\r\n" in own
+
+    async def test_a_line_break_is_refused_naming_the_header_with_a_secret_redacted(self) -> None:
+        http2 = __import__("httpx2")
+        async with wireline.Stack(transport=AiohttpTransport()) as stack:
+            client = stack.async_client("httpx2")
+            with pytest.raises(http2.LocalProtocolError) as caught:
+                await client.get("http://127.0.0.1:9/", headers={"Authorization": "Bearer sk-live\r\nX-Evil: 1"})
+        message = str(caught.value)
+        assert message.startswith("header 'Authorization': expected a name and value without a carriage return")
+        assert "sk-live" not in message
+
+    async def test_only_proxied_and_streamed_requests_use_aiohttps_request(self, server: RunningServer) -> None:
+        """Plain requests take the wire path; a streamed body goes through aiohttp's request (it frames it)."""
+        flavor = get_flavor("httpx2")
+        pool = transport_class(flavor)(AiohttpTransport(), flavor)
+        direct_calls = 0
+        send_direct = pool._send_direct
+
+        async def counted(*args: Any) -> Any:
+            nonlocal direct_calls
+            direct_calls += 1
+            return await send_direct(*args)
+
+        pool._send = counted
+        client = __import__("httpx2").AsyncClient(transport=pool)
+        for _ in range(3):
+            assert (await client.get(f"{server.url}/echo")).status_code == 200
+            assert (await client.post(f"{server.url}/echo", content=b"small")).json()["body"] == "small"
+        assert direct_calls == 0
+        assert len(pool._connect_keys) == 1  # one connection key for the one origin
+
+        async def pieces() -> Any:
+            yield b"streamed"
+
+        assert (await client.post(f"{server.url}/echo", content=pieces())).json()["body"] == "streamed"
+        assert direct_calls == 1
+        await client.aclose()

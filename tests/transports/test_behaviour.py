@@ -146,6 +146,16 @@ class TestErrors:
         assert (await client.get(f"{server.url}/echo")).status_code == 200  # the pool is fine
         await client.aclose()
 
+    async def test_a_header_with_a_line_break_is_refused(self, driver: Driver, make_stack: Any) -> None:
+        """A header that would split the request is the flavour's LocalProtocolError, and nothing is sent."""
+        http = __import__(driver.flavor)
+        client = driver.client(make_stack())
+        with misbehaving.raw_server(misbehaving.echo_request_head) as server:
+            with pytest.raises(http.LocalProtocolError):
+                await client.get(server.url, headers={"x-injected": "a\r\nGET /other HTTP/1.1"})
+            assert (await client.get(server.url)).status_code == 200  # the pool is fine
+        await client.aclose()
+
     async def test_a_refused_connection_is_a_connect_error(self, driver: Driver, make_stack: Any) -> None:
         http = __import__(driver.flavor)
         client = driver.client(make_stack())
@@ -285,6 +295,14 @@ class TestResponse:
             assert (response.status_code, response.content) == (200, b"")
         async with client.stream("HEAD", f"{server.url}/echo") as stream:
             assert await stream.rest() == []
+        await client.aclose()
+
+    async def test_informational_answers_are_skipped(self, driver: Driver, make_stack: Any) -> None:
+        """100 Continue and 103 Early Hints before the answer: the client sees the final answer only."""
+        client = driver.client(make_stack())
+        with misbehaving.raw_server(misbehaving.informational_answers_first) as server:
+            response = await client.post(server.url, content=b"body")
+        assert (response.status_code, response.headers.get("x-final"), response.content) == (200, "yes", b"final")
         await client.aclose()
 
     async def test_socket_options_are_set(self, driver: Driver, make_stack: Any, server: RunningServer) -> None:

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 from wireline.transports._aiohttp.exchange import Exchange, raise_mapped
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from wireline._flavors import Flavor
+    from wireline.transports._aiohttp.wire import AnyResponse
 
 __all__ = ["ResponseStream", "make_stream"]
 
@@ -18,7 +17,7 @@ __all__ = ["ResponseStream", "make_stream"]
 class ResponseStream:
     """The response body as the flavour's ``AsyncByteStream``: aiohttp's chunks as they arrive."""
 
-    def __init__(self, response: aiohttp.ClientResponse, exchange: Exchange, flavor: Flavor) -> None:
+    def __init__(self, response: AnyResponse, exchange: Exchange, flavor: Flavor) -> None:
         self._response = response
         self._exchange = exchange
         self._flavor = flavor

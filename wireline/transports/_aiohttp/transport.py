@@ -6,7 +6,7 @@ import asyncio
 import base64
 import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import aiohttp
 import yarl
@@ -24,11 +24,21 @@ from wireline.transports._aiohttp.connector import (
 )
 from wireline.transports._aiohttp.exchange import BODY_SENT, Exchange, current_exchange, raise_mapped
 from wireline.transports._aiohttp.stream import make_stream
+from wireline.transports._aiohttp.wire import (
+    WIRE_USABLE,
+    AnyResponse,
+    Exchanged,
+    read_response,
+    request_bytes,
+    write_request,
+)
 from wireline.transports._errors import flavor_error
 from wireline.transports.base import OpenConnection
 
 if TYPE_CHECKING:
     import ssl
+
+    from aiohttp.connector import Connection
 
     from wireline._flavors import Flavor
     from wireline.transports.aiohttp import AiohttpTransport as AiohttpSpec
@@ -108,6 +118,9 @@ class SessionTransport:
                 self._proxy_authorization = _basic_auth(proxy.user, proxy.password or "")
             self._proxy = proxy.with_user(None)
         self._uds = spec.uds
+        # Requests with no proxy are written straight onto the connection (see the wire module).
+        self._wire = _DIRECT and WIRE_USABLE and self._proxy is None
+        self._connect_keys: dict[tuple[bytes, bytes, int | None, str | None], ClientRequest] = {}
         self._in_flight = 0
 
     def open_connections(self) -> list[OpenConnection]:
@@ -166,6 +179,7 @@ class SessionTransport:
         # httpcore nothing is resent behind the stack's back, and neither is it here.
         self._session._retry_connection = False  # noqa: SLF001 - no public switch for it
         self._loop = asyncio.get_running_loop()
+        self._connect_keys.clear()  # they name the session they were made for
         return self._session
 
     def _client_timeout(self, exchange: Exchange) -> aiohttp.ClientTimeout:
@@ -190,21 +204,14 @@ class SessionTransport:
                 f"the aiohttp transport cannot use TLS over a Unix socket ({self._uds}); use the 'http' base transport"
             )
             raise flavor_error(flavor, "UnsupportedProtocol", msg, request)
-        items = _header_items(request.headers)
-        data = self._body(request, exchange, items)
-        options: dict[str, Any] = {}
-        if (sni := request.extensions.get("sni_hostname")) is not None:
-            options["server_hostname"] = sni
-        if self._proxy_authorization is not None:
-            if url.scheme == "https":  # on the CONNECT request to the proxy
-                options["proxy_headers"] = {"Proxy-Authorization": self._proxy_authorization}
-            else:  # the request itself goes to the proxy
-                items.append(("Proxy-Authorization", self._proxy_authorization))
+        data = self._body(request, exchange)
+        sni: str | None = request.extensions.get("sni_hostname")
+        send = self._send_wire if self._wire and not exchange.streamed_body else self._send
         self._in_flight += 1
         exchange.on_closed = self._one_less
         token = current_exchange.set(exchange)
         try:
-            response = await self._send(session, exchange, items, data, options)
+            response = await send(session, exchange, data, sni)
         except Exception as exc:  # noqa: BLE001 - re-raised as the flavour's class
             exchange.closed()
             if exchange.trace is not None:
@@ -219,10 +226,28 @@ class SessionTransport:
             await self._headers_received(response, exchange)
         return self._response(response, exchange)
 
+    def _arguments(self, exchange: Exchange, sni: str | None) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+        """The headers and the keyword arguments for aiohttp's request."""
+        request = exchange.request
+        items = _header_items(request.headers)
+        if exchange.streamed_body and not any(key.lower() == "content-length" for key, _ in items):
+            # aiohttp frames a body of unknown length itself and refuses a ready-made header.
+            items = [(key, value) for key, value in items if key.lower() != "transfer-encoding"]
+        options: dict[str, Any] = {}
+        if sni is not None:
+            options["server_hostname"] = sni
+        if self._proxy_authorization is not None:
+            if request.url.scheme == "https":  # on the CONNECT request to the proxy
+                options["proxy_headers"] = {"Proxy-Authorization": self._proxy_authorization}
+            else:  # the request itself goes to the proxy
+                items.append(("Proxy-Authorization", self._proxy_authorization))
+        return items, options
+
     async def _send_through_session(
-        self, session: aiohttp.ClientSession, exchange: Exchange, items: list[tuple[str, str]], data: Any, options: Any
+        self, session: aiohttp.ClientSession, exchange: Exchange, data: Any, sni: str | None
     ) -> aiohttp.ClientResponse:
         """Send through ``ClientSession.request``: aiohttp's public API (the fallback, see ``_DIRECT``)."""
+        items, options = self._arguments(exchange, sni)
         return await session.request(
             exchange.request.method,
             _aiohttp_url(exchange.request.url),
@@ -234,7 +259,7 @@ class SessionTransport:
         )
 
     async def _send_direct(
-        self, session: aiohttp.ClientSession, exchange: Exchange, items: list[tuple[str, str]], data: Any, options: Any
+        self, session: aiohttp.ClientSession, exchange: Exchange, data: Any, sni: str | None
     ) -> aiohttp.ClientResponse:
         """Send with the session's connector, request and response classes, without its ``request()``.
 
@@ -245,13 +270,11 @@ class SessionTransport:
         idempotent request that failed, as ``ClientSession.request`` does: resending is the
         stack's ``Retry`` policy's decision, as it is over httpcore.)
         """
+        items, options = self._arguments(exchange, sni)
         method = exchange.request.method
-        connector = session.connector
-        assert connector is not None  # noqa: S101 - the session is open
-        target = _aiohttp_url(exchange.request.url)
         request = _REQUEST_CLASS(
             method,
-            target,
+            _aiohttp_url(exchange.request.url),
             headers=items,
             skip_auto_headers=_SKIP_AUTO_HEADERS,
             data=data,
@@ -259,19 +282,10 @@ class SessionTransport:
             session=session,
             proxy=self._proxy,
             proxy_headers=options.get("proxy_headers"),
-            server_hostname=options.get("server_hostname"),
+            server_hostname=sni,
         )
-        try:
-            connection = await connector.connect(request, [], self._client_timeout(exchange))
-        except TimeoutError as exc:
-            if isinstance(exc, aiohttp.ClientError):
-                raise
-            raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {target}") from exc
-        protocol = connection.protocol
-        assert protocol is not None  # noqa: S101 - a connection from connect() has one
-        protocol.set_response_params(
-            skip_payload=method == "HEAD", read_timeout=exchange.read_timeout, **_RESPONSE_PARAMS
-        )
+        connection = await _connect(session, request, self._client_timeout(exchange))
+        _expect_response(connection, method, exchange)
         try:
             response = await request.send(connection)
             try:
@@ -279,24 +293,54 @@ class SessionTransport:
             except BaseException:
                 response.close()
                 raise
-        except aiohttp.ClientError:  # its timeouts are OSErrors too: keep them as they are
-            connection.close()
-            raise
-        except OSError as exc:
-            connection.close()
-            raise aiohttp.ClientOSError(*exc.args) from exc
-        except BaseException:
-            connection.close()
-            raise
+        except BaseException as exc:  # noqa: BLE001 - re-raised, once the connection is closed
+            _failed_on(connection, exc)
         return response
 
+    async def _send_wire(
+        self, session: aiohttp.ClientSession, exchange: Exchange, data: bytes | None, sni: str | None
+    ) -> Exchanged:
+        """Send a request with no body or a small one, to the server itself: see the ``wire`` module.
+
+        Its bytes are made before a connection is taken: a header that cannot be sent fails first.
+        """
+        request = exchange.request
+        url = request.url
+        method = request.method
+        connector = session.connector
+        assert connector is not None  # noqa: S101 - the session is open
+        message = request_bytes(method, url.raw_path, request.headers.raw, data, close=connector.force_close)
+        connection = await _connect(session, self._connect_key(session, url, sni), self._client_timeout(exchange))
+        _expect_response(connection, method, exchange)
+        try:
+            write_request(connection, message)
+            return await read_response(connection, method, _aiohttp_url(url))
+        except BaseException as exc:  # noqa: BLE001 - re-raised, once the connection is closed
+            _failed_on(connection, exc)
+
+    def _connect_key(self, session: aiohttp.ClientSession, url: Any, sni: str | None) -> ClientRequest:
+        """The request aiohttp's connector takes a connection for: one per origin, made once.
+
+        The connector only reads it (which pool, which host and port, TLS or not): with no proxy it
+        needs nothing of the request's own, so one per origin serves every request to that origin.
+        """
+        key = (url.raw_scheme, url.raw_host, url.port, sni)
+        request = self._connect_keys.get(key)
+        if request is None:
+            if len(self._connect_keys) >= _URL_CACHE_SIZE:
+                self._connect_keys.clear()
+            origin = _aiohttp_url(url).origin()
+            request = _REQUEST_CLASS("GET", origin, loop=self._loop, session=session, server_hostname=sni)
+            self._connect_keys[key] = request
+        return request
+
     @staticmethod
-    async def _headers_received(response: aiohttp.ClientResponse, exchange: Exchange) -> None:
+    async def _headers_received(response: AnyResponse, exchange: Exchange) -> None:
         await exchange.request_phase(BODY_SENT)
         value = (_http_version(response), response.status, _reason(response), list(response.raw_headers))
         await exchange.emit("http11.receive_response_headers.complete", {"return_value": value})
 
-    def _body(self, request: Any, exchange: Exchange, items: list[tuple[str, str]]) -> Any:
+    def _body(self, request: Any, exchange: Exchange) -> Any:
         """What to give aiohttp as ``data``: ``None``, the bytes, or a timed async iterator."""
         stream = request.stream
         if isinstance(stream, self._byte_stream):
@@ -311,13 +355,10 @@ class SessionTransport:
             chunks: AsyncIterable[bytes] = _slices(body)
         else:
             chunks = stream
-            if not any(key.lower() == "content-length" for key, _ in items):
-                # aiohttp frames a body of unknown length itself and refuses a ready-made header.
-                items[:] = [(key, value) for key, value in items if key.lower() != "transfer-encoding"]
         exchange.streamed_body = True
         return _timed_body(chunks, exchange)
 
-    def _response(self, response: aiohttp.ClientResponse, exchange: Exchange) -> Any:
+    def _response(self, response: AnyResponse, exchange: Exchange) -> Any:
         extensions: dict[str, Any] = {
             "http_version": _http_version(response),
             "reason_phrase": _reason(response),
@@ -339,6 +380,37 @@ class SessionTransport:
     def __repr__(self) -> str:
         shown = f" through {redact_url(self._spec.proxy)}" if self._spec.proxy else ""
         return f"<wireline aiohttp transport ({self._flavor.name}){shown}>"
+
+
+async def _connect(
+    session: aiohttp.ClientSession,
+    request: ClientRequest,
+    timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's timeouts, applied by its connector
+) -> Connection:
+    """A connection for ``request`` from the session's pool, a timeout raised as aiohttp's own error."""
+    connector = session.connector
+    assert connector is not None  # noqa: S101 - the session is open
+    try:
+        return await connector.connect(request, [], timeout)
+    except TimeoutError as exc:
+        if isinstance(exc, aiohttp.ClientError):
+            raise
+        raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {request.url}") from exc
+
+
+def _expect_response(connection: Connection, method: str, exchange: Exchange) -> None:
+    """Tell the connection's parser what response to expect, and how long a read may wait."""
+    protocol = connection.protocol
+    assert protocol is not None  # noqa: S101 - a connection from connect() has one
+    protocol.set_response_params(skip_payload=method == "HEAD", read_timeout=exchange.read_timeout, **_RESPONSE_PARAMS)
+
+
+def _failed_on(connection: Connection, exc: BaseException) -> NoReturn:
+    """The request failed on ``connection``: close it, and raise a socket error as aiohttp's class."""
+    connection.close()
+    if isinstance(exc, OSError) and not isinstance(exc, aiohttp.ClientError):  # aiohttp's timeouts are OSErrors
+        raise aiohttp.ClientOSError(*exc.args) from exc
+    raise exc
 
 
 def _header_items(headers: Any) -> list[tuple[str, str]]:
@@ -394,12 +466,12 @@ def _basic_auth(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode("latin-1")).decode("ascii")
 
 
-def _http_version(response: aiohttp.ClientResponse) -> bytes:
+def _http_version(response: AnyResponse) -> bytes:
     version = response.version
     return b"HTTP/1.1" if version is None else _HTTP_VERSIONS.get((version.major, version.minor), b"HTTP/1.1")
 
 
-def _reason(response: aiohttp.ClientResponse) -> bytes:
+def _reason(response: AnyResponse) -> bytes:
     return (response.reason or "").encode("ascii", "replace")
 
 

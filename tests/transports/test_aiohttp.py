@@ -196,7 +196,7 @@ class TestWrittenOnTheWire:
     """Requests with no proxy and no body or a small one skip aiohttp's request and response objects."""
 
     @staticmethod
-    async def _heads_seen(spec: Any, flavor: str, url: str) -> list[bytes]:
+    async def _heads_seen(spec: Any, flavor: Any, url: str) -> list[bytes]:
         """What the server received for a GET with a query, a small POST and a header sent as bytes."""
         async with wireline.Stack(transport=spec) as stack:
             client = stack.async_client(flavor)
@@ -244,7 +244,7 @@ class TestWrittenOnTheWire:
     async def test_only_proxied_and_streamed_requests_use_aiohttps_request(self, server: RunningServer) -> None:
         """Plain requests take the wire path; a streamed body goes through aiohttp's request (it frames it)."""
         flavor = get_flavor("httpx2")
-        pool = transport_class(flavor)(AiohttpTransport(), flavor)
+        pool: Any = transport_class(flavor)(AiohttpTransport(), flavor)
         direct_calls = 0
         send_direct = pool._send_direct
 

@@ -6,7 +6,8 @@ the httpx client above needs. For a request with no body or a small one, going t
 (no proxy), this is what is left: the request's bytes in one write, and the response's head from the
 connection's own parser. The connection still comes from aiohttp's connector (pool, limits, TLS,
 connect timeouts, connection events) and the response is still parsed by aiohttp's protocol (its C
-parser, its read timeout), so the two paths behave alike; the tests run both.
+parser, its read timeout), so the paths behave alike. Proxied requests and streamed bodies keep
+aiohttp's request (it speaks to proxies and frames bodies); the suite runs every path.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def request_bytes(
 
     With ``close`` (a pool that keeps no connection) the request says ``Connection: close`` unless
     it names a ``Connection`` itself, as aiohttp's writer does. A carriage return or line feed
-    inside a header or the target is refused, as aiohttp refuses it (``ValueError``, raised as
-    ``LocalProtocolError``): one count over the head finds any.
+    inside a header or the target is refused, as httpcore and aiohttp refuse it (``ValueError``,
+    raised as ``LocalProtocolError``): one count over the head finds any.
     """
     parts = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
     for name, value in headers:

@@ -181,6 +181,20 @@ def not_http(conn: socket.socket, server: RawServer) -> None:
 def keep_alive_answers(conn: socket.socket, server: RawServer) -> None:
     """Answer every request on the connection (a 256 KiB body) until the client closes it."""
     body = b"x" * 262_144
+    _answer_each_request(conn, server, lambda _request: _ok(body))
+
+
+def echo_each_request(conn: socket.socket, server: RawServer) -> None:
+    """Answer every request on the connection with its own bytes, head and body, until the client closes it."""
+    _answer_each_request(conn, server, _ok)
+
+
+def _ok(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body) + body
+
+
+def _answer_each_request(conn: socket.socket, server: RawServer, answer: Callable[[bytes], bytes]) -> None:
+    """Send ``answer(request)`` for each request the connection brings, in order, until the client closes it."""
     conn.settimeout(0.05)
     waited = 0.0
     data = b""
@@ -193,9 +207,21 @@ def keep_alive_answers(conn: socket.socket, server: RawServer) -> None:
         if not chunk:
             return
         data += chunk
-        while b"\r\n\r\n" in data:
-            _, data = data.split(b"\r\n\r\n", 1)
-            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body) + body)
+        while (split := _first_request(data)) is not None:
+            request, data = split
+            conn.sendall(answer(request))
+
+
+def _first_request(data: bytes) -> tuple[bytes, bytes] | None:
+    """The first whole request in ``data`` (a body framed by content-length) and what follows it."""
+    head, end, rest = data.partition(b"\r\n\r\n")
+    if not end:
+        return None
+    lengths = [line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+    length = int(lengths[0]) if lengths else 0
+    if len(rest) < length:
+        return None
+    return head + end + rest[:length], rest[length:]
 
 
 def informational_answers_first(conn: socket.socket, server: RawServer) -> None:
@@ -207,36 +233,6 @@ def informational_answers_first(conn: socket.socket, server: RawServer) -> None:
         b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-final: yes\r\n\r\nfinal"
     )
     wait_for_client_to_leave(conn, server)
-
-
-def echo_request_head(conn: socket.socket, server: RawServer) -> None:
-    """Answer every request on the connection with its own bytes up to the end of its body (a small body)."""
-    conn.settimeout(0.05)
-    waited = 0.0
-    data = b""
-    while not server.stop.is_set() and waited < _WAIT_LIMIT:
-        try:
-            chunk = conn.recv(65536)
-        except TimeoutError:
-            waited += 0.05
-            continue
-        if not chunk:
-            return
-        data += chunk
-        while b"\r\n\r\n" in data:
-            head, rest = data.split(b"\r\n\r\n", 1)
-            length = next(
-                (
-                    int(line.split(b":", 1)[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                ),
-                0,
-            )
-            if len(rest) < length:
-                break
-            seen, data = head + b"\r\n\r\n" + rest[:length], rest[length:]
-            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(seen) + seen)
 
 
 def answer_before_reading_body(conn: socket.socket, server: RawServer) -> None:

@@ -211,7 +211,7 @@ class TestWrittenOnTheWire:
         """Byte for byte what httpcore writes: the headers as the client set them, in order, not re-encoded."""
         from wireline.transports import HTTPTransport
 
-        with misbehaving.raw_server(misbehaving.echo_request_head) as raw:
+        with misbehaving.raw_server(misbehaving.echo_each_request) as raw:
             over_aiohttp = await self._heads_seen(AiohttpTransport(), flavor, raw.url)
             over_httpcore = await self._heads_seen(HTTPTransport(), flavor, raw.url)
         assert over_aiohttp == over_httpcore
@@ -222,7 +222,7 @@ class TestWrittenOnTheWire:
         as aiohttp says it; one with its own (httpx clients send ``keep-alive``) keeps it, not doubled."""
         async with wireline.Stack(transport=AiohttpTransport(limits=Limits(keepalive_expiry=0))) as stack:
             client = stack.async_client("httpx2")
-            with misbehaving.raw_server(misbehaving.echo_request_head) as raw:
+            with misbehaving.raw_server(misbehaving.echo_each_request) as raw:
                 request = client.build_request("GET", raw.url)
                 del request.headers["Connection"]
                 bare = (await client.send(request)).content

@@ -150,7 +150,7 @@ class TestErrors:
         """A header that would split the request is the flavour's LocalProtocolError, and nothing is sent."""
         http = __import__(driver.flavor)
         client = driver.client(make_stack())
-        with misbehaving.raw_server(misbehaving.echo_request_head) as server:
+        with misbehaving.raw_server(misbehaving.echo_each_request) as server:
             with pytest.raises(http.LocalProtocolError):
                 await client.get(server.url, headers={"x-injected": "a\r\nGET /other HTTP/1.1"})
             assert (await client.get(server.url)).status_code == 200  # the pool is fine

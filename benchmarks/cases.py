@@ -8,7 +8,7 @@ end — is the same for all of them, so every client case works in every kind of
 To add a case, add it to :func:`_catalogue` and name its key in the groups that should run it
 (benchmarks/plan.py). Base transports need nothing here: every transport registered in the
 ``wireline.transports`` entry-point group gets its cases generated (``client@NAME``, ``stack-0@NAME``,
-``full@NAME``).
+``full@NAME``, ``full-no-sdk@NAME``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from benchmarks.layers import (
     PassHooks,
     builtin,
     full_default_stack,
+    full_stack_without_otel_sdk,
 )
 from benchmarks.measure import Subject, Unavailable
 from benchmarks.raw import AsyncRawConnection, SyncRawConnection
@@ -681,7 +682,11 @@ def _builtin_alone(name: str) -> Callable[[], list[Middleware]]:
 
 
 def _base_cases() -> list[Case]:
-    """For each registered base transport but the default: the client over it alone, the stack, the full stack."""
+    """For each registered base transport but the default: the client over it alone, the stack, the full stack.
+
+    And the full stack with OpenTelemetry's no-op providers in place of the SDK: the fast-base
+    targets print it, so that what the SDK costs is told apart from what wireline's layers cost.
+    """
     cases = []
     for name in base_transports():
         if name == DEFAULT_BASE:
@@ -690,6 +695,13 @@ def _base_cases() -> list[Case]:
         cases.append(client_case(f"stack-0@{name}", f"stack, no layers, over {name}", stack_client(_NONE, name)))
         cases.append(
             client_case(f"full@{name}", f"full default stack over {name}", stack_client(full_default_stack, name))
+        )
+        cases.append(
+            client_case(
+                f"full-no-sdk@{name}",
+                f"full default stack over {name}, OpenTelemetry without its SDK",
+                stack_client(full_stack_without_otel_sdk, name),
+            )
         )
     return cases
 

@@ -30,6 +30,7 @@ __all__ = [
     "PassHooks",
     "builtin",
     "full_default_stack",
+    "full_stack_without_otel_sdk",
 ]
 
 
@@ -110,6 +111,26 @@ def full_default_stack() -> list[Middleware]:
     if missing:
         raise Unavailable(f"not available (missing: {', '.join(missing)})")
     return layers
+
+
+def full_stack_without_otel_sdk() -> list[Middleware]:
+    """The full default stack, its ``Tracing`` given OpenTelemetry's no-op tracer and meter providers.
+
+    Every layer does all of its own work (Tracing still times the attempt, watches the body's end,
+    counts the attempt in flight, injects trace context...), but starting, ending and recording
+    are answered by the OpenTelemetry API without an SDK. Beside ``full`` it shows what the SDK
+    itself costs per request, which no change in wireline can take away.
+    """
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.trace import NoOpTracerProvider
+
+    layers = full_default_stack()
+    return [
+        wireline.middleware.Tracing(tracer_provider=NoOpTracerProvider(), meter_provider=NoOpMeterProvider())
+        if type(layer).__name__ == "Tracing"
+        else layer
+        for layer in layers
+    ]
 
 
 # -- an in-memory base transport: the chain's cost without I/O -----------------------------------

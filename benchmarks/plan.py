@@ -197,6 +197,8 @@ _STREAM_CASES = (
     "tracing",
 )
 _BASES = ("client@", "stack-0@", "full@")
+# Beside the fast-base targets (async groups): the full stack with OpenTelemetry's no-op providers.
+_ASYNC_BASES = (*_BASES, "full-no-sdk@")
 
 
 def _without(cases: tuple[str, ...], *dropped: str) -> tuple[str, ...]:
@@ -212,9 +214,9 @@ def _full() -> list[Group]:
     groups += [_chunks(f, _CHUNK_CASES, asynchronous=a, events=1000) for a in modes for f in flavors]
     for flavor in flavors:
         groups.append(_requests(flavor, _with_bases(_SEQUENTIAL, *_BASES), asynchronous=False))
-        groups.append(_requests(flavor, _with_bases(("aiohttp", *_SEQUENTIAL), *_BASES), asynchronous=True))
+        groups.append(_requests(flavor, _with_bases(("aiohttp", *_SEQUENTIAL), *_ASYNC_BASES), asynchronous=True))
     groups += [
-        _requests(f, _with_bases(_CONCURRENT, *_BASES), asynchronous=True, concurrency=c)
+        _requests(f, _with_bases(_CONCURRENT, *_ASYNC_BASES), asynchronous=True, concurrency=c)
         for c in (16, 64)
         for f in flavors
     ]
@@ -236,7 +238,7 @@ def _quick() -> list[Group]:
         _in_memory("httpx", in_memory, asynchronous=False),
         _chunks("httpx", ("bare", "observe-1", "observe-5", "full"), asynchronous=False, events=1000),
         _requests("httpx", _with_bases(_without(_SEQUENTIAL, "client-per-request"), "full@"), asynchronous=False),
-        _requests("httpx", _with_bases(concurrent, *_BASES), asynchronous=True, concurrency=64),
+        _requests("httpx", _with_bases(concurrent, *_ASYNC_BASES), asynchronous=True, concurrency=64),
         _stream("httpx", ("raw", "bare", "observe-5", "full"), asynchronous=False, events=1000),
         _shared_pool("httpx", 64),
         _openai(asynchronous=False),
@@ -255,7 +257,7 @@ def _smoke() -> list[Group]:
         _requests("httpx", _with_bases((*every_client_case, "client-per-request"), *_BASES), asynchronous=False),
         _requests(
             "httpx2",
-            _with_bases(("aiohttp", *every_client_case, "client-per-request"), *_BASES),
+            _with_bases(("aiohttp", *every_client_case, "client-per-request"), *_ASYNC_BASES),
             asynchronous=True,
             concurrency=4,
         ),

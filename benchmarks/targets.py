@@ -275,6 +275,15 @@ def _floor(judge: Judge, group: str, full: VariantResult) -> VariantResult | Non
     return min(found, key=lambda v: statistics.median(v.rounds(judge.metric)), default=None)
 
 
+def _without_sdk(judge: Judge, group: str, full: VariantResult) -> VariantResult | None:
+    """``full-no-sdk@NAME`` beside a ``full@NAME`` result: every layer's own work, no OpenTelemetry SDK.
+
+    Printed beside the fast-base targets: the gap to ``full@NAME`` is what the SDK costs to start,
+    end and record, which no layer of wireline's can take away.
+    """
+    return judge.find(group, f"full-no-sdk@{full.key.partition('@')[2]}")
+
+
 def fast_base_throughput(judge: Judge) -> Iterator[Verdict]:
     """Issue 7: the full stack over the fastest base transport out-runs bare httpx and httpx2 clients."""
     for concurrency, limits in ((16, {"httpx": 4.0, "httpx2": 1.5}), (64, {"httpx": 5.0, "httpx2": 2.0})):
@@ -293,6 +302,9 @@ def fast_base_throughput(judge: Judge) -> Iterator[Verdict]:
             floor = _floor(judge, group, fastest)
             if floor is not None:
                 context.append(f"before any layer, {floor.label}: {1 / judge.ratio(floor):.2f}× bare {flavor}'s")
+            no_sdk = _without_sdk(judge, group, fastest)
+            if no_sdk is not None:
+                context.append(f"with OpenTelemetry's no-op providers for the SDK: {1 / judge.ratio(no_sdk):.2f}×")
             yield _verdict(judge, target, times >= limit, f"{times:.2f}× bare {flavor}'s requests/s", context)
 
 
@@ -316,6 +328,13 @@ def fast_base_vs_aiohttp(judge: Judge) -> Iterator[Verdict]:
             if floor is not None:
                 floor_cost = statistics.median(floor.rounds(judge.metric))
                 words += f"; before any layer, {floor.label}: {us(floor_cost)} µs ({floor_cost / aiohttp_cost:.2f}×)"
+            no_sdk = _without_sdk(judge, group, fastest)
+            if no_sdk is not None:
+                no_sdk_cost = statistics.median(no_sdk.rounds(judge.metric))
+                no_sdk_ratio = no_sdk_cost / aiohttp_cost
+                words += (
+                    f"; with OpenTelemetry's no-op providers for the SDK: {us(no_sdk_cost)} µs ({no_sdk_ratio:.2f}×)"
+                )
             ratios.append((ratio, words))
         if not ratios:
             yield _not_measured(target, missing)

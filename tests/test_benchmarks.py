@@ -89,6 +89,7 @@ def test_smoke_run_covers_every_group_and_case(tmp_path: Path) -> None:
     assert {"raw", "raw-pipelined", "aiohttp", "bare", "otel-contrib", "httpx-retries", "hook-20", "flow-20"} <= ran
     assert {"calls-flow-20", "observe-5", "per-call-stack", "sdk-one-stack", "client-per-request"} <= ran
     assert {"client@aiohttp", "client@httpcore2", "stack-0@aiohttp", "full@aiohttp", "full@httpcore2"} <= ran
+    assert {"full-no-sdk@aiohttp", "full-no-sdk@httpcore2"} <= ran
     assert measured > 60
     assert [m["key"] for m in data["memory"]] == ["bare", "full", "bare", "full"]
     assert all(m["rss_kib_per_round"] for m in data["memory"] if not m["unavailable"])
@@ -182,6 +183,39 @@ def test_a_client_over_a_named_base_has_no_stack_between(base: str) -> None:
         asyncio.run(built.client.aclose())
     with pytest.raises(Unavailable, match="n/a in memory"):
         base_client(base)(Env("httpx", asynchronous=True), [])
+
+
+def test_the_stack_without_the_otel_sdk_keeps_every_layer_and_its_work() -> None:
+    """``full-no-sdk@NAME`` differs from ``full@NAME`` only where OpenTelemetry's SDK would work.
+
+    Same layers in the same order, Tracing's given the API's no-op providers: it still runs for
+    every request (it hands the chain its span), but that span records nothing.
+    """
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.trace import NoOpTracerProvider
+
+    import wireline
+    from benchmarks.layers import CannedTransport, full_default_stack, full_stack_without_otel_sdk
+    from wireline.extensions import SPAN
+    from wireline.middleware import Middleware, Tracing
+
+    layers = full_stack_without_otel_sdk()
+    assert [type(layer) for layer in layers] == [type(layer) for layer in full_default_stack()]
+    tracing = next(layer for layer in layers if isinstance(layer, Tracing))
+    assert isinstance(tracing.tracer_provider, NoOpTracerProvider)
+    assert isinstance(tracing.meter_provider, NoOpMeterProvider)
+
+    spans: list[Any] = []
+
+    class SeeSpan(Middleware):
+        def on_request(self, request: Any) -> None:
+            spans.append(request.extensions.get(SPAN))
+
+    with wireline.Stack(*layers, SeeSpan(), transport=CannedTransport()).client("httpx") as client:
+        assert client.get("http://127.0.0.1:9/json").status_code == 200
+    assert len(spans) == 1
+    assert spans[0] is not None
+    assert not spans[0].is_recording()
 
 
 def test_a_table_with_no_rows_prints_its_header() -> None:

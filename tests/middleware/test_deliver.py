@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -114,6 +115,40 @@ async def test_the_flow_is_closed_when_the_caller_stops_early(
     assert layer.failures == []
     assert in_flight(stack) == 0
     await client.aclose()
+
+
+@pytest.mark.parametrize("stop", ["read to the end", "closed early"])
+async def test_a_body_that_ended_lets_go_of_its_response(
+    driver: Driver, make_stack: Any, fault_server: FaultServer, stop: str
+) -> None:
+    """The delivered body's stream stops holding the response once the body ends.
+
+    The response holds that stream (``response.stream``): were the stream to keep holding the
+    response, each request's objects (response, request, headers, spans...) would wait for the
+    garbage collector instead of going when the caller drops them.
+    """
+    stack = make_stack(ResendOnce())
+    client = driver.client(stack)
+    fault_server.plan(Fault.ok(chunks=3))
+    async with client.stream("GET", f"{fault_server.url}/s") as reader:
+        response = reader.response
+        stream = _resumable_stream(response)
+        assert response in gc.get_referents(stream)  # while the body is read, the flow may need it
+        if stop == "read to the end":
+            await reader.rest()
+    assert stream.ended
+    assert response not in gc.get_referents(stream)
+    await client.aclose()
+
+
+def _resumable_stream(response: Any) -> Any:
+    """The delivering flow's stream under the client's own wrapper(s) of ``response.stream``."""
+    from wireline.transports._chain import ResumableStream
+
+    stream = response.stream
+    while not isinstance(stream, ResumableStream):
+        stream = stream._stream  # httpx's and httpx2's BoundSyncStream / BoundAsyncStream
+    return stream
 
 
 async def test_delivering_the_failed_response_again_is_named(driver: Driver, fault_server: FaultServer) -> None:

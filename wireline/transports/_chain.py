@@ -464,6 +464,10 @@ class ResumableStream:
         if self.ended:
             return False
         self.ended = True
+        # The response (whose stream this is) is needed no more: dropping it breaks the cycle
+        # response -> stream -> response, so the request's objects go when the caller drops them,
+        # not at the garbage collector's next pass.
+        self._delivered = None
         self._flow.close()
         return True
 

@@ -124,13 +124,10 @@ def full_stack_without_otel_sdk() -> list[Middleware]:
     from opentelemetry.metrics import NoOpMeterProvider
     from opentelemetry.trace import NoOpTracerProvider
 
-    layers = full_default_stack()
-    return [
-        wireline.middleware.Tracing(tracer_provider=NoOpTracerProvider(), meter_provider=NoOpMeterProvider())
-        if type(layer).__name__ == "Tracing"
-        else layer
-        for layer in layers
-    ]
+    tracing = wireline.middleware.Tracing
+    args, kwargs = BUILTINS["Tracing"]
+    no_sdk = {**kwargs, "tracer_provider": NoOpTracerProvider(), "meter_provider": NoOpMeterProvider()}
+    return [tracing(*args, **no_sdk) if isinstance(layer, tracing) else layer for layer in full_default_stack()]
 
 
 # -- an in-memory base transport: the chain's cost without I/O -----------------------------------

@@ -304,7 +304,9 @@ def fast_base_throughput(judge: Judge) -> Iterator[Verdict]:
                 context.append(f"before any layer, {floor.label}: {1 / judge.ratio(floor):.2f}× bare {flavor}'s")
             no_sdk = _without_sdk(judge, group, fastest)
             if no_sdk is not None:
-                context.append(f"with OpenTelemetry's no-op providers for the SDK: {1 / judge.ratio(no_sdk):.2f}×")
+                context.append(
+                    f"with OpenTelemetry's no-op providers for the SDK: {1 / judge.ratio(no_sdk):.2f}× bare {flavor}'s"
+                )
             yield _verdict(judge, target, times >= limit, f"{times:.2f}× bare {flavor}'s requests/s", context)
 
 
